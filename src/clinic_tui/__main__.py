@@ -1,0 +1,3 @@
+from clinic_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""`clinic-tui` and its sub-commands.
+
+Imports stay lazy: the plain `clinic-tui` path must reach the first screen fast, so Alembic,
+SQLAlchemy's dialect and babel's tables load only for the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from clinic_tui import __version__
+from clinic_tui.i18n import N_, _, set_language
+
+if TYPE_CHECKING:
+    from clinic_tui.config import Settings
+    from clinic_tui.db.engine import Database
+
+
+class CliError(Exception):
+    """A failure to report in one line (or a few), without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinic-tui",
+        description="Front desk of a physiotherapy clinic, in a terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"clinic-tui {__version__}")
+    parser.add_argument(
+        "--database-url",
+        help="use this PostgreSQL server instead of the "
+        "embedded one (postgresql+psycopg://user:pass@host:port/db)",
+    )
+    parser.add_argument("--data-dir", help="where the embedded server keeps its data")
+    parser.add_argument("--lang", choices=["en", "vi"], help="interface language")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("url", help="print a URL psql accepts")
+    db_commands.add_parser("current", help="print the schema revision")
+    upgrade = db_commands.add_parser("upgrade", help="migrate forward (default: to head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate back to a revision")
+    downgrade.add_argument("revision")
+    db_commands.add_parser("history", help="list every revision")
+    db_commands.add_parser("verify", help="check extensions, tables, seeds and functions")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except Exception as error:  # a broken config file or environment value
+        print(_("Configuration error: {error}").format(error=error), file=sys.stderr)
+        return 2
+    set_language(settings.lang)
+    _exit_cleanly_on_signals()
+    handler: Callable[[Settings, argparse.Namespace], int]
+    handler = _DB_COMMANDS[args.db_command] if args.command == "db" else _run_app
+    try:
+        return handler(settings, args)
+    except CliError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from clinic_tui.config import Settings
+
+    return Settings().with_overrides(
+        database_url=args.database_url, data_dir=args.data_dir, lang=args.lang
+    )
+
+
+def _exit_cleanly_on_signals() -> None:
+    """SIGTERM / SIGHUP become a normal exit, so the embedded server is released."""
+
+    def _exit(signum: int, _frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit)
+
+
+def open_database(settings: Settings) -> Database:
+    """Connect (starting the embedded server if needed), or raise CliError with what to do."""
+    from clinic_tui.db.embedded import EmbeddedServerError
+    from clinic_tui.db.engine import Database, DatabaseUnavailable
+
+    try:
+        database = Database.from_settings(settings)
+    except EmbeddedServerError as error:
+        raise CliError(describe_server_failure(error, settings)) from None
+    atexit.register(database.close)
+    try:
+        database.check()
+    except DatabaseUnavailable as error:
+        raise CliError(describe_unavailable(error)) from None
+    return database
+
+
+def describe_server_failure(error: Exception, settings: Settings) -> str:
+    log_tail = getattr(error, "log_tail", "") or ""
+    lines = [
+        _("The embedded PostgreSQL server could not start: {reason}").format(reason=error),
+        _("Data directory: {path}").format(path=settings.pgdata),
+    ]
+    if log_tail:
+        lines += ["", _("Last lines of the server log:"), log_tail, ""]
+    lines.append(
+        _(
+            "What to do: check free disk space and that the data directory belongs to you; "
+            "if another program uses that directory, stop it; or point clinic-tui at a "
+            "server with --database-url."
+        )
+    )
+    return "\n".join(lines)
+
+
+UNAVAILABLE_MESSAGES = {
+    "auth": N_("The database refused the user name or password."),
+    "unknown_host": N_("The database server's host name is unknown."),
+    "unreachable": N_("The database server cannot be reached."),
+    "no_database": N_("The database does not exist on that server."),
+    "other": N_("The database cannot be used."),
+}
+
+
+def describe_unavailable(error: Exception) -> str:
+    reason = getattr(error, "reason", "other")
+    detail = getattr(error, "detail", "")
+    message = _(UNAVAILABLE_MESSAGES.get(reason, UNAVAILABLE_MESSAGES["other"]))
+    return f"{message} ({detail})" if detail else message
+
+
+# ---- the TUI ------------------------------------------------------------------------------
+
+
+def _run_app(settings: Settings, _args: argparse.Namespace) -> int:
+    from clinic_tui.ui.app import ClinicApp
+
+    app = ClinicApp(settings)
+    app.run()
+    return app.return_code or 0
+
+
+# ---- db ----------------------------------------------------------------------------------
+
+
+def _db_url(settings: Settings, _args: argparse.Namespace) -> int:
+    from clinic_tui.db.engine import libpq_url
+
+    database = open_database(settings)
+    print(libpq_url(database.url))
+    if database.server is not None:
+        # psql needs the server after we exit: leave it running for this one.
+        database.server = None
+    return 0
+
+
+def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    database = open_database(settings)
+    info = database.check()
+    print(info.revision or _("empty database"))
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from clinic_tui.db import migrations
+
+    database = open_database(settings)
+    migrations.upgrade(database.url, args.revision, on_step=lambda rev: print(f"  → {rev}"))
+    print(_("Database at revision {revision}.").format(revision=database.check().revision))
+    return 0
+
+
+def _db_downgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from clinic_tui.db import migrations
+
+    database = open_database(settings)
+    migrations.downgrade(database.url, args.revision, on_step=lambda rev: print(f"  ← {rev}"))
+    revision = database.check().revision or _("empty database")
+    print(_("Database at revision {revision}.").format(revision=revision))
+    return 0
+
+
+def _db_history(settings: Settings, _args: argparse.Namespace) -> int:
+    from clinic_tui.db import migrations
+
+    database = open_database(settings)
+    current = database.check().revision
+    for revision in migrations.chain():
+        marker = "*" if revision.id == current else " "
+        print(f"{marker} {revision.id}  {revision.description}")
+    return 0
+
+
+def _db_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    from clinic_tui.services.verify import run_checks
+
+    database = open_database(settings)
+    with database.engine.connect() as conn:
+        checks = run_checks(conn)
+    for check in checks:
+        mark = "✓" if check.ok else "✗"
+        print(f"{mark} {_(check.label)}" + (f" — {check.detail}" if check.detail else ""))
+    failed = sum(not check.ok for check in checks)
+    print(_("{passed} passed, {failed} failed").format(passed=len(checks) - failed, failed=failed))
+    return 1 if failed else 0
+
+
+_DB_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "url": _db_url,
+    "current": _db_current,
+    "upgrade": _db_upgrade,
+    "downgrade": _db_downgrade,
+    "history": _db_history,
+    "verify": _db_verify,
+}
