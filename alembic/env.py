@@ -9,11 +9,17 @@ Every run holds a PostgreSQL advisory lock so two processes never migrate at onc
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from clinic_tui.db.migrations import MIGRATION_LOCK_KEY
 from clinic_tui.models import Base
+
+# Revisions import `shapes` from this directory, in the repository and in the installed wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,7 +38,12 @@ def _database_url() -> tuple[str, object | None]:
 
 def _include_object(obj, name, type_, reflected, compare_to):
     # Partitions of outcome_measures are created by the migration, not declared as models.
-    return not (type_ == "table" and reflected and name and name.startswith("outcome_measures_y"))
+    return not (
+        type_ == "table"
+        and reflected
+        and name
+        and name.startswith(("outcome_measures_y", "outcome_measures_default"))
+    )
 
 
 def _run(connection) -> None:

@@ -132,3 +132,19 @@ def db_session(shared_engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+
+
+# ---- figures printed at the end of the run (timings are reported, never asserted) ----------
+
+FIGURES: list[str] = []
+
+
+def report_figure(line: str) -> None:
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

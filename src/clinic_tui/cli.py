@@ -186,8 +186,11 @@ def _db_downgrade(settings: Settings, args: argparse.Namespace) -> int:
 
     database = open_database(settings)
     migrations.downgrade(database.url, args.revision, on_step=lambda rev: print(f"  ← {rev}"))
-    revision = database.check().revision or _("empty database")
-    print(_("Database at revision {revision}.").format(revision=revision))
+    revision = database.check().revision
+    if revision is None:
+        print(_("The database is empty: every revision was undone."))
+    else:
+        print(_("Database at revision {revision}.").format(revision=revision))
     return 0
 
 
@@ -208,9 +211,11 @@ def _db_verify(settings: Settings, _args: argparse.Namespace) -> int:
     database = open_database(settings)
     with database.engine.connect() as conn:
         checks = run_checks(conn)
+    from clinic_tui.services.verify import describe
+
     for check in checks:
         mark = "✓" if check.ok else "✗"
-        print(f"{mark} {_(check.label)}" + (f" — {check.detail}" if check.detail else ""))
+        print(f"{mark} {describe(check, _)}" + (f" — {check.detail}" if check.detail else ""))
     failed = sum(not check.ok for check in checks)
     print(_("{passed} passed, {failed} failed").format(passed=len(checks) - failed, failed=failed))
     return 1 if failed else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -19,6 +20,8 @@ from pydantic_settings import (
 )
 
 APP_NAME = "clinic-tui"
+# Times are shown in the clinic's zone whatever the machine's (servers often run in UTC).
+CLINIC_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 Language = Literal["en", "vi"]
 
 
@@ -42,6 +45,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     lang: Language = "en"
+    theme: Literal["dark", "light"] = "dark"
     log_level: str = "INFO"
 
     @field_validator("lang", mode="before")

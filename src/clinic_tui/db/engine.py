@@ -34,6 +34,10 @@ class ServerInfo:
     database: str
     revision: str | None  # None: no schema yet
 
+    @property
+    def location(self) -> str:
+        return describe_location(self.url)
+
 
 def normalise_url(url: str) -> str:
     """Accept postgres:// and postgresql:// as people paste them; use the psycopg 3 driver."""
@@ -45,6 +49,17 @@ def normalise_url(url: str) -> str:
 
 def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def describe_location(url: str) -> str:
+    """Where the server is, for people: "db.clinic.lan:5432" or "socket /path/to/pgdata"."""
+    parsed = make_url(url)
+    socket_dir = parsed.query.get("host")
+    if isinstance(socket_dir, tuple):
+        socket_dir = socket_dir[0]
+    if socket_dir and not parsed.host:
+        return f"socket {socket_dir}"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
 
 def libpq_url(url: str) -> str:

@@ -27,8 +27,13 @@ class Revision:
 
 
 def alembic_config(url: str | None = None, *, connection: Any = None) -> Config:
+    import sys
+
     from alembic.config import Config
 
+    # Revisions import their shared helpers (`shapes`) from the chain's own directory.
+    if str(alembic_dir()) not in sys.path:
+        sys.path.insert(0, str(alembic_dir()))
     config = Config()
     config.set_main_option("script_location", str(alembic_dir()))
     if url is not None:
