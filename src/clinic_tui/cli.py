@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from clinic_tui import __version__
 from clinic_tui.i18n import N_, _, set_language
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="clinic-tui",
         description="Front desk of a physiotherapy clinic, in a terminal.",
     )
-    parser.add_argument("--version", action="version", version=f"clinic-tui {__version__}")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument(
         "--database-url",
         help="use this PostgreSQL server instead of the "
@@ -50,11 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.add_argument("revision")
     db_commands.add_parser("history", help="list every revision")
     db_commands.add_parser("verify", help="check extensions, tables, seeds and functions")
+
+    demo = commands.add_parser("demo", help="load a demo clinic (accounts, doctors, patients)")
+    demo.add_argument(
+        "--patients",
+        type=int,
+        default=200,
+        help="how many patients (1000000 builds a benchmark-size clinic)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.version:
+        import clinic_tui
+
+        print(f"clinic-tui {clinic_tui.__version__}")
+        return 0
     try:
         settings = _settings(args)
     except Exception as error:  # a broken config file or environment value
@@ -63,7 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_language(settings.lang)
     _exit_cleanly_on_signals()
     handler: Callable[[Settings, argparse.Namespace], int]
-    handler = _DB_COMMANDS[args.db_command] if args.command == "db" else _run_app
+    if args.command == "db":
+        handler = _DB_COMMANDS[args.db_command]
+    elif args.command == "demo":
+        handler = _demo
+    else:
+        handler = _run_app
     try:
         return handler(settings, args)
     except CliError as error:
@@ -149,6 +166,39 @@ def _run_app(settings: Settings, _args: argparse.Namespace) -> int:
     app = ClinicApp(settings)
     app.run()
     return app.return_code or 0
+
+
+# ---- demo --------------------------------------------------------------------------------
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from clinic_tui.db import migrations
+    from clinic_tui.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo_clinic
+
+    if args.patients < 0:
+        raise CliError(_("The number of patients cannot be negative."))
+    database = open_database(settings)
+    migrations.upgrade(database.url)
+    last_shown = -1
+
+    def progress(message: str, fraction: float) -> None:
+        nonlocal last_shown
+        percent = int(fraction * 100)
+        if percent // 10 != last_shown // 10:
+            last_shown = percent
+            print(f"  {percent:3d} %  {message}", flush=True)
+
+    with database.session() as session:
+        summary = build_demo_clinic(session, patients=args.patients, progress=progress)
+    print(
+        _("Demo clinic ready in {seconds:.1f} s: {patients} demo patients.").format(
+            seconds=summary.seconds, patients=summary.demo_patients
+        )
+    )
+    print(_("Demo accounts (password {password}):").format(password=DEMO_PASSWORD))
+    for email, role in DEMO_ACCOUNTS:
+        print(f"  {email}  ({role})")
+    return 0
 
 
 # ---- db ----------------------------------------------------------------------------------

@@ -1,39 +1,48 @@
-"""The application frame: settings, the database handle, language, and screen switching."""
+"""The application: reaching the database, who is signed in, language, and screen switching.
+
+Screens are switched, not stacked: signing out replaces everything with a fresh login screen,
+so no screen that showed patient data survives it.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.worker import get_current_worker
+from textual.reactive import reactive
 
 from clinic_tui.config import Settings
-from clinic_tui.db.engine import Database, DatabaseUnavailable, ServerInfo
 from clinic_tui.i18n import N_, _, current_language, other_language, set_language
+from clinic_tui.services.access import Actor
+from clinic_tui.services.status import DatabaseStatus, SchemaState
+from clinic_tui.ui.commands import ClinicCommands
+from clinic_tui.ui.messages import ConnectionFailed, DatabaseReady
+from clinic_tui.ui.navigation import allowed, by_id
+
+if TYPE_CHECKING:
+    # SQLAlchemy loads in the connecting worker, after the first screen is drawn.
+    from clinic_tui.db.engine import Database, ServerInfo
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
 class ClinicApp(App[int]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "clinic-tui"
-    ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar = {ClinicCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "open('home')", N_("Home"), id="app.home", show=False),
         Binding("f2", "toggle_language", N_("EN/VI"), id="app.language", priority=True),
+        Binding("f8", "logout", N_("Sign out"), id="app.logout"),
         Binding("f10", "quit", N_("Quit"), id="app.quit"),
+        Binding("f12", "help", N_("Help"), id="app.help"),
     ]
 
-    class Connected(Message):
-        def __init__(self, database: Database, info: ServerInfo) -> None:
-            super().__init__()
-            self.database, self.info = database, info
-
-    class ConnectionFailed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+    db_state: reactive[str] = reactive("connecting")
 
     def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
         super().__init__()
@@ -41,12 +50,19 @@ class ClinicApp(App[int]):
         self.database = database
         self._owns_database = database is None
         self.server_info: ServerInfo | None = None
+        self.status: DatabaseStatus | None = None
+        self.actor: Actor | None = None
+        self._language_chosen_before_sign_in = False
         set_language(settings.lang)
+        self.theme = THEMES[settings.theme]
+
+    # ---- start --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from clinic_tui.ui.screens.connection import ConnectionScreen
+        # The login screen is up (and takes typing) before the database is reached.
+        from clinic_tui.ui.screens.login import LoginScreen
 
-        self.push_screen(ConnectionScreen())
+        self.push_screen(LoginScreen())
         self.connect_database()
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
@@ -54,27 +70,143 @@ class ClinicApp(App[int]):
         """Start or join the embedded server, or reach the configured one, off the UI thread."""
         from clinic_tui.cli import describe_server_failure, describe_unavailable
         from clinic_tui.db.embedded import EmbeddedServerError
+        from clinic_tui.db.engine import Database, DatabaseUnavailable, classify_error
+        from clinic_tui.services.setup import inspect_database
 
-        worker = get_current_worker()
         try:
             database = self.database or Database.from_settings(self.settings)
             info = database.check()
+            with database.engine.connect() as conn:
+                status = inspect_database(conn)
         except EmbeddedServerError as error:
-            self.post_message(self.ConnectionFailed(describe_server_failure(error, self.settings)))
+            self.post_message(ConnectionFailed(describe_server_failure(error, self.settings)))
             return
         except DatabaseUnavailable as error:
-            self.post_message(self.ConnectionFailed(describe_unavailable(error)))
+            self.post_message(ConnectionFailed(describe_unavailable(error)))
             return
-        if not worker.is_cancelled:
-            self.post_message(self.Connected(database, info))
+        except Exception as error:
+            self.post_message(ConnectionFailed(describe_unavailable(classify_error(error))))
+            return
+        self.post_message(DatabaseReady(database, info, status))
 
-    def on_clinic_app_connected(self, message: Connected) -> None:
+    @on(DatabaseReady)
+    def _database_ready(self, message: DatabaseReady) -> None:
         self.database = message.database
         self.server_info = message.info
-        self.screen.post_message(message)
+        self.status = message.status
+        self.db_state = "connected"
+        if message.status.needs_first_run:
+            from clinic_tui.ui.screens.first_run import FirstRunScreen
 
-    def on_clinic_app_connection_failed(self, message: ConnectionFailed) -> None:
-        self.screen.post_message(message)
+            self.switch_screen(FirstRunScreen(message.status))
+            return
+        database_known = getattr(self.screen, "database_known", None)
+        if callable(database_known):
+            database_known(message.status)
+
+    @on(ConnectionFailed)
+    def _connection_failed(self, message: ConnectionFailed) -> None:
+        self.db_state = "unavailable"
+        show_text = getattr(self.screen, "show_text", None)
+        if callable(show_text):
+            show_text(message.text)
+        else:
+            self.notify(message.text, severity="error", timeout=15)
+
+    def first_run_finished(self) -> None:
+        """After the demo clinic is loaded: look at the database again, then sign in."""
+        from clinic_tui.ui.screens.login import LoginScreen
+
+        self.switch_screen(LoginScreen())
+        self.connect_database()
+
+    # ---- signing in and out -------------------------------------------------------------
+
+    def signed_in(self, actor: Actor) -> None:
+        self.actor = actor
+        if self._language_chosen_before_sign_in:
+            # F2 on the login screen is this person's choice now: keep it and remember it.
+            self._remember_language(actor, current_language())
+        else:
+            set_language(actor.locale)
+        self._language_chosen_before_sign_in = False
+        if self.status is not None and self.status.schema is SchemaState.BEHIND:
+            from clinic_tui.ui.screens.upgrade import UpgradeScreen
+
+            self.switch_screen(UpgradeScreen())
+            return
+        self.open_destination("home")
+
+    def database_upgraded(self) -> None:
+        """The upgrade screen finished: the schema is current now."""
+        from dataclasses import replace
+
+        if self.status is not None:
+            self.status = replace(
+                self.status, schema=SchemaState.CURRENT, revision=self.status.head
+            )
+        self.open_destination("home")
+
+    def action_logout(self) -> None:
+        if self.actor is None:
+            return
+        actor, self.actor = self.actor, None
+        self._audit_logout(actor)
+        from clinic_tui.ui.screens.login import LoginScreen
+
+        while self.screen.is_modal:
+            self.pop_screen()
+        self.switch_screen(LoginScreen())
+
+    @work(thread=True, group="audit", exit_on_error=False)
+    def _audit_logout(self, actor: Actor) -> None:
+        from clinic_tui.services import auth
+
+        if self.database is not None:
+            with self.database.session() as session:
+                auth.logout(session, actor)
+
+    # ---- navigation ---------------------------------------------------------------------
+
+    def open_destination(self, destination_id: str) -> None:
+        destination = by_id(destination_id)
+        if destination not in allowed(self.actor):
+            self.bell()
+            return
+        while self.screen.is_modal:
+            self.pop_screen()
+        if self.screen.id == destination.id:
+            return
+        self.switch_screen(destination.load()())
+
+    def action_open(self, destination_id: str) -> None:
+        self.open_destination(destination_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            return self.actor is not None and by_id(str(parameters[0])) in allowed(self.actor)
+        if action == "logout":
+            return self.actor is not None
+        return True
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(
+                    placeholder=_("Search for a screen or command…"), id="--command-palette"
+                )
+            )
+
+    def action_help(self) -> None:
+        from clinic_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
 
     def action_toggle_language(self) -> None:
         set_language(other_language())
@@ -87,9 +219,21 @@ class ClinicApp(App[int]):
                 relabel()
             for footer in screen.query(ClinicFooter):
                 footer.refresh(recompose=True)
+        if self.actor is not None:
+            self._remember_language(self.actor, current_language())
+        else:
+            self._language_chosen_before_sign_in = True
         self.notify(
             _("Language: English") if current_language() == "en" else _("Language: Vietnamese")
         )
+
+    @work(thread=True, group="language", exit_on_error=False)
+    def _remember_language(self, actor: Actor, language: str) -> None:
+        from clinic_tui.services import auth
+
+        if self.database is not None:
+            with self.database.session() as session:
+                auth.set_locale(session, actor, language)
 
     def on_unmount(self) -> None:
         if self.database is not None and self._owns_database:
