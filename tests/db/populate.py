@@ -29,6 +29,8 @@ from clinic_tui.models import (
     BhytProvince,
     BhytValidationRule,
     ClinicalProtocol,
+    ClinicSetting,
+    DatedSetting,
     DischargePlan,
     DischargeSummary,
     Doctor,
@@ -502,6 +504,17 @@ def populate_every_table(connection: Connection) -> dict[str, int]:
             entity_id=str(invoice_id),
             details={"status": "PAID"},
         )
+    )
+
+    # --- clinic settings: one extra plain value and one dated value ---------------------------
+    _add_unless_present(connection, ClinicSetting, key=f"test_{tag}", value={"note": "tests"})
+    _add(
+        connection,
+        DatedSetting,
+        key=f"test_{tag}",
+        effective_from=date(2027, 1, 1),
+        value=Decimal("2700000"),
+        source="tests/db/populate.py",
     )
 
     return table_counts(connection)

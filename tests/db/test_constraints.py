@@ -5,10 +5,10 @@ passing counterpart can follow in the same test. A refusal is checked by its SQL
 constraints, by the constraint that fired, so a row refused for some other reason does not
 count as proof.
 
-Constraint names: the models name a check "ck_<table>_<rule>". Revisions 0001–0017 pass that
-full name through the naming convention once more, so the database currently holds
-"ck_<table>_ck_<table>_<rule>" (cut to 63 characters with a hash when longer). `db_names`
-accepts either spelling, so these tests hold before and after that is straightened out.
+Constraint names: the models name a check "ck_<table>_<rule>" and the revisions write that
+full name with `op.f()`, so the naming convention does not apply it twice. `db_names` also
+accepts the doubled spelling "ck_<table>_ck_<table>_<rule>" (cut to 63 characters with a hash)
+that an early draft of the revisions produced.
 
 `test_every_constraint_has_a_refusal_test` keeps the list complete: every check, unique and
 exclusion constraint of the models and of the migrated database must be proven here.
@@ -408,6 +408,11 @@ VALID: dict[str, Callable[[Session], dict[str, Any]]] = {
     "discharge_summaries": _discharge_summary,
     "video_call_sessions": _video_session,
     "invoice_counters": lambda s: {"year": 3000 + next(_serial), "last_number": 0},
+    "dated_settings": lambda s: {
+        "key": f"test_{tag()}",
+        "effective_from": date(2027, 1, 1),
+        "value": Decimal("2700000"),
+    },
     "vietnamese_medical_terms": lambda s: {
         "term_en": "Frozen shoulder",
         "term_vi": vi("Viêm quanh khớp vai"),
@@ -1184,6 +1189,7 @@ BROKEN = [
     *_broken("ck_pt_service_codes_bhyt_price", {"bhyt_price": Decimal("-1")}),
     *_broken("ck_pt_service_codes_duration_minutes", {"duration_minutes": 0}),
     *_broken("ck_invoice_counters_last_number", {"last_number": -1}),
+    *_broken("ck_dated_settings_value", {"value": Decimal("-1")}),
     *_broken("ck_invoices_status", {"status": "OPEN"}),
     *_broken(
         "ck_invoices_coverage_percent",
@@ -1296,6 +1302,7 @@ UNIQUE = [
     "uq_discharge_summaries_discharge_plan_id",
     "uq_video_call_sessions_room_name",
     "uq_video_call_sessions_room_sid",
+    "uq_dated_settings_key_effective_from",
 ]
 PROVEN.update(UNIQUE)
 

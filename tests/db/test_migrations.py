@@ -211,8 +211,8 @@ def test_plain_alembic_and_the_cli_run_the_same_chain(empty_db_url: str) -> None
         timeout=120,
     )
     lines = history.stdout.strip().splitlines()
-    assert len(lines) == len(migrations.chain()) == 17
-    assert lines[-1].startswith("* 0017")
+    assert len(lines) == len(migrations.chain()) >= 17
+    assert lines[-1].startswith(f"* {migrations.head()}")
 
 
 def test_verify_fails_when_something_is_missing(db_url: str) -> None:

@@ -26,10 +26,73 @@ def _create_user(session: Session, actor: Actor) -> object:
     )
 
 
+def _patient_form():
+    from datetime import date
+
+    from clinic_tui.forms.patient import validate_patient
+
+    form, problems = validate_patient(
+        {"full_name": "Ngô Thị Hoa", "date_of_birth": "1980-02-03", "gender": "FEMALE"},
+        language="vi", today=date(2026, 11, 22), known_codes=(), provinces=(),
+    )
+    assert form is not None, problems
+    return form
+
+
+def _register_patient(session: Session, actor: Actor) -> object:
+    from clinic_tui.services import patients
+
+    return patients.register(session, actor, _patient_form())
+
+
+def _existing_patient(session: Session) -> uuid.UUID:
+    from sqlalchemy import text
+
+    return session.execute(text(
+        "INSERT INTO patients (patient_code, full_name, date_of_birth, gender) "
+        "VALUES ('BN-T-' || left(md5(random()::text), 12), 'Đinh Văn Lộc', "
+        "DATE '1970-01-01', 'MALE') "
+        "RETURNING id")).scalar_one()
+
+
+def _open_patient(session: Session, actor: Actor) -> object:
+    from clinic_tui.services import patients
+
+    return patients.get(session, actor, _existing_patient(session))
+
+
+def _update_patient(session: Session, actor: Actor) -> object:
+    from clinic_tui.services import patients
+
+    return patients.update(session, actor, _existing_patient(session), _patient_form(),
+                           expected_version=1)
+
+
+def _search_patients(session: Session, actor: Actor) -> object:
+    from clinic_tui.services import patient_search
+
+    return patient_search.search(session, actor, "nguyen")
+
+
 # (name, operation, permission it needs). Later issues add their operations here.
 OPERATIONS: list[tuple[str, Operation, Permission]] = [
     ("create staff account", _create_user, Permission.USER_ADMIN),
+    ("register patient", _register_patient, Permission.PATIENT_WRITE),
+    ("edit patient", _update_patient, Permission.PATIENT_WRITE),
+    ("open patient record", _open_patient, Permission.PATIENT_READ),
+    ("search patients", _search_patients, Permission.PATIENT_READ),
 ]
+
+
+def _real_actor(session: Session, role: Role) -> Actor:
+    from clinic_tui.models import User
+    from clinic_tui.services.auth import actor_of
+
+    user = User(email=f"{uuid.uuid4()}@c.vn", password_hash="x", full_name="Tester",
+                role=role.value)
+    session.add(user)
+    session.flush()
+    return actor_of(user)
 
 
 def _actor(role: Role) -> Actor:
@@ -45,13 +108,8 @@ def test_role_matrix(
 ) -> None:
     actor = _actor(role)
     if actor.can(permission):
-        if role is Role.ADMIN:
-            # Audit rows need a real user id for the foreign key.
-            real = auth.create_first_admin(
-                db_session, "Admin", "admin@c.vn", "long enough pw", "long enough pw"
-            )
-            actor = real
-        operation(db_session, actor)
+        # Audit rows need a real user id for their foreign key.
+        operation(db_session, _real_actor(db_session, role))
     else:
         with pytest.raises(PermissionDenied):
             operation(db_session, actor)

@@ -48,8 +48,10 @@ async def test_first_run_migrates_then_creates_the_first_admin(app_factory, empt
         assert "Trần Thị Mai" in screen_text(app)
     users = _rows(empty_db_url, "SELECT email, role, left(password_hash, 10) FROM users")
     assert users == [("mai@clinic.vn", "ADMIN", "$argon2id$")]
+    from clinic_tui.db import migrations
+
     revision = _rows(empty_db_url, "SELECT version_num FROM alembic_version")
-    assert revision == [("0017",)]
+    assert revision == [(migrations.head(),)]
 
 
 async def test_first_admin_form_explains_each_bad_field(app_factory, empty_db_url) -> None:
@@ -173,7 +175,7 @@ async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url)
 
     staff()
     staff("boss@clinic.vn", role="ADMIN", full_name="Võ Minh Quân")
-    migrations.downgrade(db_url, "0016")
+    migrations.downgrade(db_url, "0016")  # behind this program's head
     app = app_factory()
     async with app.run_test(size=(100, 30)) as pilot:
         await _sign_in(app, pilot, "reception@clinic.vn", PASSWORD)
@@ -186,7 +188,7 @@ async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url)
         await pilot.press("enter")  # "Upgrade now" is focused
         await settle(app, pilot)
         assert app.screen.id == "home"
-    assert _rows(db_url, "SELECT version_num FROM alembic_version") == [("0017",)]
+    assert _rows(db_url, "SELECT version_num FROM alembic_version") == [(migrations.head(),)]
 
 
 async def test_first_run_loads_a_demo_clinic_and_names_its_accounts(

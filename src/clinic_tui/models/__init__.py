@@ -33,6 +33,7 @@ from clinic_tui.models.scheduling import (
     VisitChecklistTemplate,
     WeeklyScheduleTemplate,
 )
+from clinic_tui.models.settings import ClinicSetting, DatedSetting
 from clinic_tui.models.telehealth import TwilioWebhookEvent, VideoCallEvent, VideoCallSession
 from clinic_tui.models.terminology import MedicalTerm
 
@@ -44,7 +45,9 @@ __all__ = [
     "BhytObjectCodeLevel",
     "BhytProvince",
     "BhytValidationRule",
+    "ClinicSetting",
     "ClinicalProtocol",
+    "DatedSetting",
     "DischargePlan",
     "DischargeSummary",
     "Doctor",

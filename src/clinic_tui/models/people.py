@@ -19,6 +19,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -98,6 +100,16 @@ class Patient(Timestamps, Base):
             postgresql_ops={"search_key": "text_pattern_ops"},
         ),
         Index("ix_patients_phone_prefix", "phone", postgresql_ops={"phone": "text_pattern_ops"}),
+        # Revision 0018: every word prefix, for "all typed words start a word" in any order;
+        # the name's parts, stepped through for typo correction.
+        Index(
+            "ix_patients_name_words",
+            func.f_name_word_prefixes(literal_column("search_key")),
+            postgresql_using="gin",
+        ),
+        Index("ix_patients_name_family", func.f_name_family(literal_column("search_key"))),
+        Index("ix_patients_name_middle", func.f_name_middle(literal_column("search_key"))),
+        Index("ix_patients_name_given", func.f_name_given(literal_column("search_key"))),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -146,6 +158,8 @@ class InsuranceInfo(Timestamps, Base):
             "OR bhyt_copay_rate = 100 - bhyt_coverage_percent",
             name="copay_is_rest",
         ),
+        # Revision 0018: cards issued since April 2021 print only the last 10 digits.
+        Index("ix_insurance_info_bhyt_number", func.right(literal_column("bhyt_card_number"), 10)),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

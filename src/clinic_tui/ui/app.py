@@ -6,6 +6,7 @@ so no screen that showed patient data survives it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -17,9 +18,10 @@ from clinic_tui.config import Settings
 from clinic_tui.i18n import N_, _, current_language, other_language, set_language
 from clinic_tui.services.access import Actor
 from clinic_tui.services.status import DatabaseStatus, SchemaState
+from clinic_tui.ui import live
 from clinic_tui.ui.commands import ClinicCommands
 from clinic_tui.ui.messages import ConnectionFailed, DatabaseReady
-from clinic_tui.ui.navigation import allowed, by_id
+from clinic_tui.ui.navigation import Destination, allowed, by_id, landing
 
 if TYPE_CHECKING:
     # SQLAlchemy loads in the connecting worker, after the first screen is drawn.
@@ -35,7 +37,13 @@ class ClinicApp(App[int]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "open('home')", N_("Home"), id="app.home", show=False),
+        Binding("f1", "open('today')", N_("Today"), id="app.today"),
+        Binding("f3", "open('patients')", N_("Patients"), id="app.patients"),
+        Binding("f4", "open('schedule')", N_("Availability"), id="app.schedule"),
+        Binding("f5", "open('invoicing')", N_("Invoicing"), id="app.invoicing"),
+        Binding("f6", "open('terms')", N_("Terms"), id="app.terms"),
+        Binding("f7", "open('protocols')", N_("Protocols"), id="app.protocols"),
+        Binding("f9", "open('admin')", N_("Admin"), id="app.admin"),
         Binding("f2", "toggle_language", N_("EN/VI"), id="app.language", priority=True),
         Binding("f8", "logout", N_("Sign out"), id="app.logout"),
         Binding("f10", "quit", N_("Quit"), id="app.quit"),
@@ -124,6 +132,7 @@ class ClinicApp(App[int]):
 
     def signed_in(self, actor: Actor) -> None:
         self.actor = actor
+        live.start(self)  # other terminals' bookings appear here; never breaks signing in
         if self._language_chosen_before_sign_in:
             # F2 on the login screen is this person's choice now: keep it and remember it.
             self._remember_language(actor, current_language())
@@ -135,7 +144,7 @@ class ClinicApp(App[int]):
 
             self.switch_screen(UpgradeScreen())
             return
-        self.open_destination("home")
+        self.open_destination(landing(actor).id)
 
     def database_upgraded(self) -> None:
         """The upgrade screen finished: the schema is current now."""
@@ -145,16 +154,23 @@ class ClinicApp(App[int]):
             self.status = replace(
                 self.status, schema=SchemaState.CURRENT, revision=self.status.head
             )
-        self.open_destination("home")
+        self.open_destination(landing(self.actor).id)
 
     def action_logout(self) -> None:
         if self.actor is None:
             return
+        self._leave_screens(self._sign_out)
+
+    def _sign_out(self) -> None:
+        if self.actor is None:
+            return
         actor, self.actor = self.actor, None
+        live.stop(self)
         self._audit_logout(actor)
         from clinic_tui.ui.screens.login import LoginScreen
 
-        while self.screen.is_modal:
+        # Every screen that showed patient data goes; only the fresh login screen remains.
+        while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(LoginScreen())
 
@@ -173,11 +189,43 @@ class ClinicApp(App[int]):
         if destination not in allowed(self.actor):
             self.bell()
             return
-        while self.screen.is_modal:
+        self._leave_screens(lambda: self._switch_to(destination))
+
+    def _switch_to(self, destination: Destination) -> None:
+        # One destination at a time: close forms opened from the current one first.
+        while len(self.screen_stack) > 2:
             self.pop_screen()
         if self.screen.id == destination.id:
             return
         self.switch_screen(destination.load()())
+
+    def _leave_screens(self, then: Callable[[], None]) -> None:
+        """Run `then` unless a form holds unsaved typing; then ask first (nothing typed is lost
+        without a yes)."""
+        while self.screen.is_modal:
+            self.pop_screen()
+        dirty = any(
+            callable(getattr(screen, "has_unsaved_changes", None))
+            and screen.has_unsaved_changes()  # type: ignore[attr-defined]
+            for screen in self.screen_stack
+        )
+        if not dirty:
+            then()
+            return
+        from clinic_tui.ui.screens.confirm import ConfirmScreen
+
+        def answered(choice: str | None) -> None:
+            if choice == "discard":
+                then()
+
+        self.push_screen(
+            ConfirmScreen(
+                N_("Unsaved changes"),
+                N_("Leave this form and lose what was typed?"),
+                [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
+            ),
+            answered,
+        )
 
     def action_open(self, destination_id: str) -> None:
         self.open_destination(destination_id)
@@ -235,6 +283,10 @@ class ClinicApp(App[int]):
             with self.database.session() as session:
                 auth.set_locale(session, actor, language)
 
+    def on_schedule_changed(self, message: live.ScheduleChanged) -> None:
+        live.forward(self, message)
+
     def on_unmount(self) -> None:
+        live.stop(self)
         if self.database is not None and self._owns_database:
             self.database.close()

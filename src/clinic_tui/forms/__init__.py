@@ -1,0 +1,1 @@
+"""Pydantic models for every form: what the screens send to the services."""
