@@ -11,7 +11,7 @@ import unicodedata
 import uuid
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, event, insert, select, text
@@ -153,7 +153,7 @@ def people(db_session: Session) -> dict[str, uuid.UUID]:
 def test_fold_equals_f_unaccent_lower_for_demo_names(db_session: Session) -> None:
     rng = random.Random(20261123)
     samples = [person_name(rng, gender) for gender in ["MALE", "FEMALE", "OTHER"] * 150]
-    samples += [*FAMILY_NAME_WEIGHTS, *GIVEN_NAMES, "ĐẶNG ĐỨC ĐOÀN", "Ỷ Ưng Ờ Ợ"]
+    samples += [*FAMILY_NAME_WEIGHTS, *GIVEN_NAMES, "ĐẶNG ĐỨC ĐOÀN", "Ỷ Ưng Ờ Ợ", "Ðøłħŧıæœß Ø Æ"]
     folded = db_session.execute(
         text("SELECT n, f_unaccent(lower(n)) FROM unnest(CAST(:names AS text[])) AS n"),
         {"names": samples},
@@ -225,6 +225,13 @@ def test_exact_then_word_prefixes_then_vietnamese_order(db_session: Session) -> 
         (1, "Trần Văn An"),
         (1, "Lê Văn Anh"),  # given name Anh after An
     ]
+
+
+def test_a_name_prefix_stops_at_the_typed_letters(db_session: Session) -> None:
+    for name in ("Lê Văn Bình", "Lê Văn Cường", "Lê Văn Ân", "Lê Vân Bảo"):
+        add_patient(db_session, name)
+    assert names(find(db_session, "le van b")) == ["Lê Vân Bảo", "Lê Văn Bình"]  # Bảo, Bình
+    assert names(find(db_session, "Lê Văn B")) == ["Lê Vân Bảo", "Lê Văn Bình"]
 
 
 def test_limit_keeps_the_best(db_session: Session) -> None:
@@ -494,22 +501,22 @@ def test_large_tables_are_searched_through_indexes(db_session: Session) -> None:
 
     def plans(typed: str) -> list[str]:
         """The plan of each statement `search` sends for ``typed``."""
-        sent: list[tuple[str, object]] = []
+        sent: list[tuple[str, Any]] = []
 
-        def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-            sent.append((statement, params))
+        def record(*args: Any) -> None:  # (conn, cursor, statement, parameters, …)
+            sent.append((args[2], args[3]))
 
         event.listen(connection, "before_cursor_execute", record)
         try:
             search(db_session, actor(), typed)
         finally:
             event.remove(connection, "before_cursor_execute", record)
-        return [
-            "\n".join(connection.exec_driver_sql("EXPLAIN " + sql, params).scalars())  # type: ignore[arg-type]
-            for sql, params in sent
-        ]
+        explain = connection.exec_driver_sql
+        return ["\n".join(explain("EXPLAIN " + sql, params).scalars()) for sql, params in sent]
 
     assert "ix_patients_name_words" in plans("cuong 77")[1]  # no name starts with "cuong"
+    assert "ix_patients_name_given" in plans("12345")[1]  # one word: a given name first
+    assert names(find(db_session, "12345")) == ["Nguyễn Văn Dũng 12345"]
     assert "ix_patients_search_key_prefix" in plans("tran van dung 1")[0]
     assert "ix_patients_phone_prefix" in plans("090001234")[0]
     # A typo: nothing matched, so the name-part indexes are walked for known words.

@@ -29,9 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean", action="store_true", help="remove benchmark data and exit")
     args = parser.parse_args(argv)
     if args.clean:
-        print("nothing to clean yet")
+        import shutil
+
+        from tests.perf.patient_search import BENCH_DIR as bench
+
+        if bench.exists():
+            from clinic_tui.db.embedded import EmbeddedServer
+
+            EmbeddedServer(bench).stop()
+            shutil.rmtree(bench)
+        print(f"removed {bench}")
         return 0
-    from tests.perf import startup
+    from tests.perf import invoice_bench, patient_search, startup, term_search
 
     rows: list[tuple[str, str, str, str]] = []
     migrate = _migration_time()
@@ -49,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'metric'.ljust(width)}  {'p50':>8}  {'p95/max':>12}  target")
     for metric, p50, p95, target in rows:
         print(f"{metric.ljust(width)}  {p50:>8}  {p95:>12}  {target}")
+    # Each query benchmark prints its own table: figures, the naive query beside, plan nodes.
+    for title, module in (("invoices", invoice_bench), ("medical terms", term_search),
+                          ("patients at 1,000,000", patient_search)):
+        print(f"\n== {title} ==", flush=True)
+        module.main(["--quiet"] if module is patient_search else [])
     return 0
 
 

@@ -54,9 +54,13 @@ _WORD_SEPARATORS: Final = re.compile(r"[\s,;.]+")
 
 
 def _clean(text: str) -> str:
-    """NFC, control characters (NUL among them: PostgreSQL refuses it) turned into spaces."""
-    text = unicodedata.normalize("NFC", text[: MAX_QUERY_LENGTH * 2])
-    text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
+    """NFC, control characters (NUL among them: PostgreSQL refuses it) and lone surrogates
+    (UTF-8 cannot carry them to the database) turned into spaces."""
+    text = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Cs") else char
+        for char in text[: MAX_QUERY_LENGTH * 2]
+    )
+    text = unicodedata.normalize("NFC", text)
     return text.strip()[:MAX_QUERY_LENGTH]
 
 

@@ -6,7 +6,7 @@ name is looked up in stages, each an index lookup with its own LIMIT, and a stag
 while fewer than ``limit`` patients have been found:
 
 1. the exact accent-free name (``search_key = :q``), and names starting with what was typed
-   (``LIKE 'q%'`` on the byte-ordered btree);
+   (a range on the byte-ordered btree); a single word is also looked up as a given name;
 2. names in which every typed word starts a word, in any order ("an nguyen"), first as whole
    words, then as prefixes: ``f_name_word_prefixes(search_key) @> :words`` on a GIN index,
    whose cost follows the rarest word (revision 0018);
@@ -41,6 +41,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     Text,
+    and_,
     bindparam,
     case,
     func,
@@ -139,6 +140,20 @@ _WORDS = type_coerce(func.f_name_word_prefixes(_KEY), ARRAY(Text))
 _NAME_COLUMNS = (_PATIENTS.c.id, _PATIENTS.c.full_name, _KEY)
 
 
+def _key_starts_with(value: str) -> ColumnElement[bool]:
+    """``search_key`` starts with ``value``, as a range in byte order (text_pattern_ops):
+    value ≤ key < value with its last character incremented. Not LIKE: the planner may then
+    prefer the trigram index, which for "a%" collects every name with a word starting with
+    "a" (44,000 at a million patients) before the LIMIT applies."""
+    last = ord(value[-1])
+    if last >= 0x10FFFF:
+        return _starts_with(_KEY, value)
+    following = value[:-1] + chr(last + 1)
+    return and_(
+        _KEY.op("~>=~", is_comparison=True)(value), _KEY.op("~<~", is_comparison=True)(following)
+    )
+
+
 def _name_rank(tokens: Sequence[str], search_key: str) -> int:
     """0 when the typed words are the whole name, 1 when each starts a word of the name (in
     any order), else 2. ``tokens`` are folded words; ``search_key`` the folded name."""
@@ -166,8 +181,13 @@ def _name_stages(
     for tokens in spellings:
         value = " ".join(tokens)
         branches.append(select(*_NAME_COLUMNS).where(_PATIENTS.c.search_key == value).limit(limit))
-        branches.append(select(*_NAME_COLUMNS).where(_starts_with(_KEY, value)).limit(limit))
+        branches.append(select(*_NAME_COLUMNS).where(_key_starts_with(value)).limit(limit))
     take(cast(Select[Any], union_all(*branches)))
+    # One word alone is most often a given name ("hung"): its btree answers with a LIMIT,
+    # where the GIN index would first collect every name holding the word. (With several
+    # words, filtering one given name's rows by the others costs more than the GIN stage.)
+    if len(found) < limit and all(len(tokens) == 1 for tokens in spellings):
+        take(cast(Select[Any], union_all(*(_given_name(t[0], limit) for t in spellings))))
     # Every word starts a word, any order (GIN). Whole words first, so "an nguyen" shows the
     # Ans before the Anhs; the last typed word may still be half typed, hence the second pass.
     for whole in (True, False):
@@ -177,6 +197,16 @@ def _name_stages(
         condition = or_(*(_WORDS.contains(words) for words in wanted))
         take(select(*_NAME_COLUMNS).where(condition).limit(limit))
     return found
+
+
+def _given_name(word: str, limit: int) -> Select[Any]:
+    """Names whose given name (last word) is ``word`` or, for a word of letters a–z, starts
+    with it (it may still be being typed): a range on ix_patients_name_given."""
+    given = func.f_name_given(_KEY)
+    if not (word.isascii() and word.isalpha()):
+        return select(*_NAME_COLUMNS).where(given == word).limit(limit)
+    following = word[:-1] + chr(ord(word[-1]) + 1)  # "hun" → "huo": the end of the range
+    return select(*_NAME_COLUMNS).where(given >= word, given < following).limit(limit)
 
 
 def _name_part_walk(part: str) -> Select[Any]:

@@ -33,7 +33,7 @@ class ClinicInfo:
 
 def clinic_info(session: Session) -> ClinicInfo:
     values: dict[str, Any] = dict(
-        session.execute(select(ClinicSetting.key, ClinicSetting.value)).tuples().all()
+        session.execute(select(ClinicSetting.key, ClinicSetting.value)).all()
     )
     hours = values.get("opening_hours") or {}
     return ClinicInfo(
@@ -48,15 +48,11 @@ def clinic_info(session: Session) -> ClinicInfo:
 
 
 def history(session: Session, key: str) -> tuple[DatedValue, ...]:
-    rows = (
-        session.execute(
-            select(DatedSetting.effective_from, DatedSetting.value)
-            .where(DatedSetting.key == key)
-            .order_by(DatedSetting.effective_from)
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(DatedSetting.effective_from, DatedSetting.value)
+        .where(DatedSetting.key == key)
+        .order_by(DatedSetting.effective_from)
+    ).all()
     return tuple(DatedValue(day, Decimal(value)) for day, value in rows)
 
 
