@@ -33,7 +33,10 @@ def _patient_form():
 
     form, problems = validate_patient(
         {"full_name": "Ngô Thị Hoa", "date_of_birth": "1980-02-03", "gender": "FEMALE"},
-        language="vi", today=date(2026, 11, 22), known_codes=(), provinces=(),
+        language="vi",
+        today=date(2026, 11, 22),
+        known_codes=(),
+        provinces=(),
     )
     assert form is not None, problems
     return form
@@ -48,11 +51,14 @@ def _register_patient(session: Session, actor: Actor) -> object:
 def _existing_patient(session: Session) -> uuid.UUID:
     from sqlalchemy import text
 
-    return session.execute(text(
-        "INSERT INTO patients (patient_code, full_name, date_of_birth, gender) "
-        "VALUES ('BN-T-' || left(md5(random()::text), 12), 'Đinh Văn Lộc', "
-        "DATE '1970-01-01', 'MALE') "
-        "RETURNING id")).scalar_one()
+    return session.execute(
+        text(
+            "INSERT INTO patients (patient_code, full_name, date_of_birth, gender) "
+            "VALUES ('BN-T-' || left(md5(random()::text), 12), 'Đinh Văn Lộc', "
+            "DATE '1970-01-01', 'MALE') "
+            "RETURNING id"
+        )
+    ).scalar_one()
 
 
 def _open_patient(session: Session, actor: Actor) -> object:
@@ -64,8 +70,9 @@ def _open_patient(session: Session, actor: Actor) -> object:
 def _update_patient(session: Session, actor: Actor) -> object:
     from clinic_tui.services import patients
 
-    return patients.update(session, actor, _existing_patient(session), _patient_form(),
-                           expected_version=1)
+    return patients.update(
+        session, actor, _existing_patient(session), _patient_form(), expected_version=1
+    )
 
 
 def _search_patients(session: Session, actor: Actor) -> object:
@@ -88,8 +95,9 @@ def _real_actor(session: Session, role: Role) -> Actor:
     from clinic_tui.models import User
     from clinic_tui.services.auth import actor_of
 
-    user = User(email=f"{uuid.uuid4()}@c.vn", password_hash="x", full_name="Tester",
-                role=role.value)
+    user = User(
+        email=f"{uuid.uuid4()}@c.vn", password_hash="x", full_name="Tester", role=role.value
+    )
     session.add(user)
     session.flush()
     return actor_of(user)

@@ -40,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(bench)
         print(f"removed {bench}")
         return 0
-    from tests.perf import invoice_bench, patient_search, startup, term_search
+    from tests.perf import (
+        invoice_bench,
+        patient_search,
+        schedule_bench,
+        startup,
+        term_dropdown,
+        term_search,
+    )
 
     rows: list[tuple[str, str, str, str]] = []
     migrate = _migration_time()
@@ -59,8 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     for metric, p50, p95, target in rows:
         print(f"{metric.ljust(width)}  {p50:>8}  {p95:>12}  {target}")
     # Each query benchmark prints its own table: figures, the naive query beside, plan nodes.
-    for title, module in (("invoices", invoice_bench), ("medical terms", term_search),
-                          ("patients at 1,000,000", patient_search)):
+    for title, module in (
+        ("scheduling", schedule_bench),
+        ("invoices", invoice_bench),
+        ("medical terms", term_search),
+        ("term dropdown", term_dropdown),
+        ("patients at 1,000,000", patient_search),
+    ):
         print(f"\n== {title} ==", flush=True)
         module.main(["--quiet"] if module is patient_search else [])
     return 0

@@ -44,8 +44,8 @@ async def test_first_run_migrates_then_creates_the_first_admin(app_factory, empt
         await type_text(pilot, "correct horse")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.screen.id == "home"
-        assert "Trần Thị Mai" in screen_text(app)
+        assert app.screen.id == "today"  # the landing screen (issue 7)
+        assert "Trần Thị Mai" in str(app.screen.query_one("#clinic-header").render())
     users = _rows(empty_db_url, "SELECT email, role, left(password_hash, 10) FROM users")
     assert users == [("mai@clinic.vn", "ADMIN", "$argon2id$")]
     from clinic_tui.db import migrations
@@ -81,13 +81,13 @@ async def test_sign_in_and_out(app_factory, staff, db_url) -> None:
     app = app_factory()
     async with app.run_test(size=(100, 30)) as pilot:
         await _sign_in(app, pilot, "reception@clinic.vn", PASSWORD)
-        assert app.screen.id == "home"
-        assert "Nguyễn Thị Lan" in screen_text(app)
+        assert app.screen.id == "today"  # the landing screen (issue 7)
+        assert "Nguyễn Thị Lan" in str(app.screen.query_one("#clinic-header").render())
         await pilot.press("f8")
         await settle(app, pilot)
         assert app.screen.id == "login"
         assert app.actor is None
-        assert not any(screen.id == "home" for screen in app.screen_stack)
+        assert not any(screen.id in ("home", "today") for screen in app.screen_stack)
         assert app.screen.query_one("#email", Input).value == ""
     assert [a for (a,) in _rows(db_url, "SELECT action FROM audit_log ORDER BY id")] == [
         "login",
@@ -149,6 +149,8 @@ async def test_language_is_remembered_per_user(app_factory, staff, db_url) -> No
     app = app_factory(lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         await _sign_in(app, pilot, "reception@clinic.vn", PASSWORD)
+        app.open_destination("home")  # the welcome text is on the start page
+        await settle(app, pilot)
         assert "Chào mừng" in screen_text(app)
         await pilot.press("f2")
         await settle(app, pilot)
@@ -167,7 +169,7 @@ async def test_help_lists_keys_and_closes(app_factory, staff) -> None:
         assert "F2" in shown and "Sign out" in shown
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen.id == "home"
+        assert app.screen.id == "today"  # the landing screen (issue 7)
 
 
 async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url) -> None:
@@ -187,7 +189,7 @@ async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url)
         assert app.screen.id == "upgrade"
         await pilot.press("enter")  # "Upgrade now" is focused
         await settle(app, pilot)
-        assert app.screen.id == "home"
+        assert app.screen.id == "today"  # the landing screen (issue 7)
     assert _rows(db_url, "SELECT version_num FROM alembic_version") == [(migrations.head(),)]
 
 
@@ -203,7 +205,7 @@ async def test_first_run_loads_a_demo_clinic_and_names_its_accounts(
         assert app.screen.id == "login"
         assert "reception@demo.clinic" in screen_text(app)
         await _sign_in(app, pilot, "reception@demo.clinic", "demo-clinic")
-        assert app.screen.id == "home"
+        assert app.screen.id == "today"  # the landing screen (issue 7)
         from clinic_tui.i18n import _
 
         # Demo accounts sign in in their remembered language (Vietnamese).

@@ -34,8 +34,8 @@ def test_first_run_choice(snap_compare, app_factory, empty_db_url) -> None:
     assert snap_compare(app_factory(url=empty_db_url), terminal_size=SIZE, run_before=_still)
 
 
-def _patient_form_with_card(card: str):  # noqa: ANN202
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def _patient_form_with_card(card: str):
+    async def run_before(pilot) -> None:
         from tests.ui.conftest import PASSWORD, type_text
 
         app = pilot.app
@@ -50,8 +50,11 @@ def _patient_form_with_card(card: str):  # noqa: ANN202
         await settle(app, pilot)
         await pilot.press("ctrl+n")
         await settle(app, pilot)
-        for field_id, value in (("full_name", "Phạm Thị Hồng"), ("date_of_birth", "03/15/1988"),
-                                ("card_number", card)):
+        for field_id, value in (
+            ("full_name", "Phạm Thị Hồng"),
+            ("date_of_birth", "03/15/1988"),
+            ("card_number", card),
+        ):
             widget = app.screen.query_one(f"#{field_id}", Input)
             widget.focus()
             await type_text(pilot, value)
@@ -61,13 +64,19 @@ def _patient_form_with_card(card: str):  # noqa: ANN202
     return run_before
 
 
-def test_patient_form_with_a_valid_card(snap_compare, app_factory, staff) -> None:  # noqa: ANN001
+def test_patient_form_with_a_valid_card(snap_compare, app_factory, staff) -> None:
     staff()
-    assert snap_compare(app_factory(lang="en"), terminal_size=(120, 40),
-                        run_before=_patient_form_with_card("dn4 79 1234567890"))
+    assert snap_compare(
+        app_factory(lang="en"),
+        terminal_size=(120, 40),
+        run_before=_patient_form_with_card("dn4 79 1234567890"),
+    )
 
 
-def test_patient_form_with_an_invalid_card(snap_compare, app_factory, staff) -> None:  # noqa: ANN001
+def test_patient_form_with_an_invalid_card(snap_compare, app_factory, staff) -> None:
     staff()
-    assert snap_compare(app_factory(lang="en"), terminal_size=(120, 40),
-                        run_before=_patient_form_with_card("DX9001234567890"))
+    assert snap_compare(
+        app_factory(lang="en"),
+        terminal_size=(120, 40),
+        run_before=_patient_form_with_card("DX9001234567890"),
+    )

@@ -205,8 +205,7 @@ class ClinicApp(App[int]):
         while self.screen.is_modal:
             self.pop_screen()
         dirty = any(
-            callable(getattr(screen, "has_unsaved_changes", None))
-            and screen.has_unsaved_changes()  # type: ignore[attr-defined]
+            callable(getattr(screen, "has_unsaved_changes", None)) and screen.has_unsaved_changes()  # type: ignore[attr-defined]
             for screen in self.screen_stack
         )
         if not dirty:

@@ -21,8 +21,9 @@ class ConfirmScreen(ModalScreen[str | None]):
         Binding("escape", "dismiss_none", N_("Cancel"), id="confirm.cancel"),
     ]
 
-    def __init__(self, title: str, text: str, answers: list[tuple[str, str]],
-                 **values: object) -> None:
+    def __init__(
+        self, title: str, text: str, answers: list[tuple[str, str]], **values: object
+    ) -> None:
         super().__init__()
         self.title_msgid, self.text_msgid, self.answers, self.values = title, text, answers, values
 
@@ -32,8 +33,9 @@ class ConfirmScreen(ModalScreen[str | None]):
             yield Static(_(self.text_msgid).format(**self.values), id="confirm-text")
             with Horizontal(classes="choices"):
                 for index, (key, label) in enumerate(self.answers):
-                    yield Button(_(label), id=f"answer-{key}",
-                                 variant="primary" if index == 0 else "default")
+                    yield Button(
+                        _(label), id=f"answer-{key}", variant="primary" if index == 0 else "default"
+                    )
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()

@@ -30,15 +30,20 @@ if TYPE_CHECKING:
 
 GENDERS = [(N_("Male"), "MALE"), (N_("Female"), "FEMALE"), (N_("Other"), "OTHER")]
 TEXT_FIELDS = (
-    ("full_name", N_("Full name"), 200), ("date_of_birth", N_("Date of birth"), 20),
-    ("national_id", N_("National ID (CCCD)"), 20), ("phone", N_("Phone"), 30),
-    ("email", N_("Email"), 254), ("address", N_("Address"), 500),
+    ("full_name", N_("Full name"), 200),
+    ("date_of_birth", N_("Date of birth"), 20),
+    ("national_id", N_("National ID (CCCD)"), 20),
+    ("phone", N_("Phone"), 30),
+    ("email", N_("Email"), 254),
+    ("address", N_("Address"), 500),
     ("emergency_contact_name", N_("Emergency contact"), 200),
     ("emergency_contact_phone", N_("Emergency phone"), 30),
-    ("medical_history", N_("Medical history"), 2000), ("alerts", N_("Alerts"), 500),
+    ("medical_history", N_("Medical history"), 2000),
+    ("alerts", N_("Alerts"), 500),
 )
 CARD_FIELDS = (
-    ("card_valid_from", N_("Valid from"), 20), ("card_valid_to", N_("Valid to"), 20),
+    ("card_valid_from", N_("Valid from"), 20),
+    ("card_valid_to", N_("Valid to"), 20),
     ("registered_facility_code", N_("Registered facility code"), 10),
     ("registered_facility_name", N_("Registered facility"), 200),
     ("five_year_continuous_from", N_("5 continuous years from"), 20),
@@ -177,8 +182,11 @@ class PatientFormScreen(ClinicScreen):
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
                 reference = patients.load_bhyt_reference(session)
-                record = (patients.get(session, self.app.actor, self.patient_id)  # type: ignore[attr-defined]
-                          if self.patient_id is not None else None)
+                record = (
+                    patients.get(session, self.app.actor, self.patient_id)  # type: ignore[attr-defined]
+                    if self.patient_id is not None
+                    else None
+                )
         except Exception as error:
             self.post_message(self.Failed(_database_error(error)))
             return
@@ -221,8 +229,13 @@ class PatientFormScreen(ClinicScreen):
         if event.input.id == "card_valid_to":
             self._update_expiry(event.value)
         if self.reference is not None and event.input.id in (
-            "full_name", "date_of_birth", "phone", "card_number", "card_object_code",
-            "card_level", "card_province",
+            "full_name",
+            "date_of_birth",
+            "phone",
+            "card_number",
+            "card_object_code",
+            "card_level",
+            "card_province",
         ):
             if self._similar_timer is not None:
                 self._similar_timer.stop()
@@ -232,8 +245,9 @@ class PatientFormScreen(ClinicScreen):
         from clinic_tui.forms.patient import parse_date_input
 
         card_entry = self.query_one(CardEntry)
-        card_entry.valid_to = parse_date_input(text, current_language(), today=today(),
-                                               years_ahead=30)
+        card_entry.valid_to = parse_date_input(
+            text, current_language(), today=today(), years_ahead=30
+        )
         card_entry.refresh_feedback()
 
     # ---- similar patients and the card's holder -----------------------------------------
@@ -244,23 +258,31 @@ class PatientFormScreen(ClinicScreen):
 
     @work(thread=True, exclusive=True, group="patient-similar", exit_on_error=False)
     def _find_similar(self, values: dict[str, str]) -> None:
+        from clinic_tui.domain.search_text import normalise_phone
         from clinic_tui.forms.patient import parse_date_input
         from clinic_tui.services import patient_search
-        from clinic_tui.domain.search_text import normalise_phone
 
         card_number = self._complete_card(values)
-        birth = parse_date_input(values.get("date_of_birth", ""), current_language(),
-                                 today=today())
+        birth = parse_date_input(values.get("date_of_birth", ""), current_language(), today=today())
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
-                hits = [] if self.patient_id is not None else patient_search.similar_patients(
-                    session, self.app.actor,  # type: ignore[attr-defined]
-                    full_name=values.get("full_name", ""), date_of_birth=birth,
-                    phone=normalise_phone(values.get("phone", "")), card_number=card_number,
+                hits = (
+                    []
+                    if self.patient_id is not None
+                    else patient_search.similar_patients(
+                        session,
+                        self.app.actor,  # type: ignore[attr-defined]
+                        full_name=values.get("full_name", ""),
+                        date_of_birth=birth,
+                        phone=normalise_phone(values.get("phone", "")),
+                        card_number=card_number,
+                    )
                 )
-                holder = (patient_search.card_holder(session, card_number,
-                                                     exclude_id=self.patient_id)
-                          if card_number else None)
+                holder = (
+                    patient_search.card_holder(session, card_number, exclude_id=self.patient_id)
+                    if card_number
+                    else None
+                )
         except Exception:
             return  # a hint, not a save: the next keystroke tries again
         self.post_message(self.SimilarFound(hits, holder))
@@ -274,10 +296,14 @@ class PatientFormScreen(ClinicScreen):
         text = values.get("card_number", "")
         try:
             if bhyt.is_bare_number(text):
-                return bhyt.card_from_parts(values.get("card_object_code", ""),
-                                            values.get("card_level", ""),
-                                            values.get("card_province", ""), text,
-                                            known_codes=codes, provinces=provinces).compact
+                return bhyt.card_from_parts(
+                    values.get("card_object_code", ""),
+                    values.get("card_level", ""),
+                    values.get("card_province", ""),
+                    text,
+                    known_codes=codes,
+                    provinces=provinces,
+                ).compact
             return bhyt.parse_card(text, known_codes=codes, provinces=provinces).compact
         except bhyt.CardError:
             return None
@@ -288,7 +314,11 @@ class PatientFormScreen(ClinicScreen):
         holder = message.holder
         self.query_one(CardEntry).show_holder(
             _("Possible duplicate: this card is on {name} ({code}).").format(
-                name=holder.full_name, code=holder.patient_code) if holder else "")
+                name=holder.full_name, code=holder.patient_code
+            )
+            if holder
+            else ""
+        )
         self._render_similar()
 
     def _render_similar(self) -> None:
@@ -299,12 +329,20 @@ class PatientFormScreen(ClinicScreen):
             options.display = False
             title.update("")
             return
-        title.update(_("Similar patients already registered — select one and press Enter to "
-                       "open it instead of creating a duplicate:"))
+        title.update(
+            _(
+                "Similar patients already registered — select one and press Enter to "
+                "open it instead of creating a duplicate:"
+            )
+        )
         for hit in self._similar:
-            options.add_option(Option(
-                f"{hit.full_name} · {format_date(hit.date_of_birth)} · {hit.phone or '—'} · "
-                f"{hit.card_number or '—'} · {hit.patient_code}", id=str(hit.id)))
+            options.add_option(
+                Option(
+                    f"{hit.full_name} · {format_date(hit.date_of_birth)} · {hit.phone or '—'} · "
+                    f"{hit.card_number or '—'} · {hit.patient_code}",
+                    id=str(hit.id),
+                )
+            )
         options.highlighted = 0
         options.display = True
 
@@ -324,8 +362,11 @@ class PatientFormScreen(ClinicScreen):
 
         raw = self.raw_values()
         form, problems = validate_patient(
-            raw, language=current_language(), today=today(),
-            known_codes=self.reference.codes, provinces=self.reference.provinces,
+            raw,
+            language=current_language(),
+            today=today(),
+            known_codes=self.reference.codes,
+            provinces=self.reference.provinces,
         )
         self._show_problems(problems)
         if form is None:
@@ -353,8 +394,9 @@ class PatientFormScreen(ClinicScreen):
                 if self.patient_id is None:
                     record = patients.register(session, actor, form)
                 else:
-                    record = patients.update(session, actor, self.patient_id, form,
-                                             expected_version=version or 0)
+                    record = patients.update(
+                        session, actor, self.patient_id, form, expected_version=version or 0
+                    )
         except patients.EditConflict:
             self.post_message(self.Conflict())
             return
@@ -391,7 +433,8 @@ class PatientFormScreen(ClinicScreen):
         self._saving = False
         self._notice = None
         self.query_one("#patient-form-notice", Static).update(
-            message.text + " " + _("Your entries are kept: press Ctrl+S to try again."))
+            message.text + " " + _("Your entries are kept: press Ctrl+S to try again.")
+        )
 
     @on(Conflict)
     def _conflict(self) -> None:
@@ -405,13 +448,18 @@ class PatientFormScreen(ClinicScreen):
                 self._loaded_values = {}
                 self._load()
 
-        self.app.push_screen(ConfirmScreen(
-            N_("Changed since you opened it"),
-            N_("Someone else saved this patient after you opened the record. Nothing was "
-               "overwritten. Reload to see their version (your changes here are dropped), or "
-               "keep your text to copy what you need."),
-            [("reload", N_("Reload")), ("keep", N_("Keep my text"))],
-        ), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                N_("Changed since you opened it"),
+                N_(
+                    "Someone else saved this patient after you opened the record. Nothing was "
+                    "overwritten. Reload to see their version (your changes here are dropped), or "
+                    "keep your text to copy what you need."
+                ),
+                [("reload", N_("Reload")), ("keep", N_("Keep my text"))],
+            ),
+            answered,
+        )
 
     def action_close(self) -> None:
         if not self.has_unsaved_changes():
@@ -423,10 +471,14 @@ class PatientFormScreen(ClinicScreen):
             if choice == "discard":
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmScreen(
-            N_("Unsaved changes"), N_("Leave this form and lose what was typed?"),
-            [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
-        ), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                N_("Unsaved changes"),
+                N_("Leave this form and lose what was typed?"),
+                [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

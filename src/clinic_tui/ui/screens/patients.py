@@ -77,8 +77,9 @@ class PatientsScreen(ClinicScreen):
     def relabel(self) -> None:
         super().relabel()
         query = self.query_one("#patient-query", Input)
-        query.placeholder = _("Name (with or without accents), phone, patient code, "
-                              "national ID or BHYT card")
+        query.placeholder = _(
+            "Name (with or without accents), phone, patient code, national ID or BHYT card"
+        )
         # Columns are rebuilt with the labels of the current language, so their widths fit
         # the new labels; the rows are drawn again just after.
         table = self.query_one(DataTable)
@@ -123,8 +124,12 @@ class PatientsScreen(ClinicScreen):
 
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
-                hits = patient_search.search(session, self.app.actor, text,  # type: ignore[attr-defined]
-                                             today=today())
+                hits = patient_search.search(
+                    session,
+                    self.app.actor,
+                    text,  # type: ignore[attr-defined]
+                    today=today(),
+                )
         except Exception as error:
             from clinic_tui.cli import describe_unavailable
             from clinic_tui.db.engine import classify_error
@@ -158,8 +163,11 @@ class PatientsScreen(ClinicScreen):
     def _render_status(self) -> None:
         if self._status is None:
             count = len(self._hits)
-            text = ngettext("{count} patient", "{count} patients", count).format(count=count) \
-                if count else ""
+            text = (
+                ngettext("{count} patient", "{count} patients", count).format(count=count)
+                if count
+                else ""
+            )
         else:
             text = _(self._status[0]).format(**self._status[1])
         self.query_one("#patients-status", Static).update(text)
@@ -174,8 +182,11 @@ class PatientsScreen(ClinicScreen):
                 valid = Text("")
             elif hit.card_status == "expired":
                 card = Text(f"✗ {hit.card_number}", style="bold red")
-                valid = Text(_("expired") + " " + format_date(hit.card_valid_to), style="red") \
-                    if hit.card_valid_to else Text(_("expired"), style="red")
+                valid = (
+                    Text(_("expired") + " " + format_date(hit.card_valid_to), style="red")
+                    if hit.card_valid_to
+                    else Text(_("expired"), style="red")
+                )
             else:
                 card = Text(f"✓ {hit.card_number}")
                 valid = Text(format_date(hit.card_valid_to) if hit.card_valid_to else "")
@@ -206,8 +217,7 @@ class PatientsScreen(ClinicScreen):
         from clinic_tui.ui.screens.patient_form import PatientFormScreen
 
         if self.can_write():
-            self.app.push_screen(PatientFormScreen(
-                prefill_name=self._name_typed()))
+            self.app.push_screen(PatientFormScreen(prefill_name=self._name_typed()))
 
     def action_focus_search(self) -> None:
         self.query_one("#patient-query", Input).focus()

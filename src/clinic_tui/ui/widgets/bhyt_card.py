@@ -62,8 +62,12 @@ class CardEntry(Vertical):
         self.holder_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Field(N_("BHYT card"), "card_number", max_length=40,
-                    placeholder=N_("DN 4 79 1234567890, or the 10-digit number"))
+        yield Field(
+            N_("BHYT card"),
+            "card_number",
+            max_length=40,
+            placeholder=N_("DN 4 79 1234567890, or the 10-digit number"),
+        )
         with Horizontal(id="card-parts"):
             yield Field(N_("Object code"), "card_object_code", max_length=2)
             yield Field(N_("Level (1–5)"), "card_level", max_length=1)
@@ -100,20 +104,31 @@ class CardEntry(Vertical):
         try:
             if bare:
                 card = bhyt.card_from_parts(
-                    self.value("card_object_code"), self.value("card_level"),
-                    self.value("card_province"), text, known_codes=codes, provinces=provinces,
+                    self.value("card_object_code"),
+                    self.value("card_level"),
+                    self.value("card_province"),
+                    text,
+                    known_codes=codes,
+                    provinces=provinces,
                 )
             else:
                 card = bhyt.parse_card(text, known_codes=codes, provinces=provinces)
         except bhyt.CardError as error:
-            if bare and not all(self.value(f) for f in ("card_object_code", "card_level",
-                                                         "card_province")):
-                feedback.update(_("Cards since 2021 print only this number: enter the object "
-                                  "code, level and province beside it."))
+            if bare and not all(
+                self.value(f) for f in ("card_object_code", "card_level", "card_province")
+            ):
+                feedback.update(
+                    _(
+                        "Cards since 2021 print only this number: enter the object "
+                        "code, level and province beside it."
+                    )
+                )
             else:
-                problems = (bhyt.problems_while_typing(text, known_codes=codes,
-                                                       provinces=provinces)
-                            if not bare else error.problems) or error.problems
+                problems = (
+                    bhyt.problems_while_typing(text, known_codes=codes, provinces=provinces)
+                    if not bare
+                    else error.problems
+                ) or error.problems
                 feedback.update(" ".join(_(CARD_PROBLEMS[p]) for p in problems))
                 feedback.add_class("-problem")
             self.post_message(self.Changed(None))
@@ -122,15 +137,25 @@ class CardEntry(Vertical):
         lines = [
             f"{card.display} · {description.meaning}",
             _("Covers {coverage} %, patient pays {copay} % · province: {province}").format(
-                coverage=description.coverage_percent, copay=description.copay_percent,
-                province=description.province_name),
+                coverage=description.coverage_percent,
+                copay=description.copay_percent,
+                province=description.province_name,
+            ),
         ]
         if description.level_note:
-            lines.append(_("Note: level {level} differs from this code's usual level.")
-                         .format(level=card.level))
+            lines.append(
+                _("Note: level {level} differs from this code's usual level.").format(
+                    level=card.level
+                )
+            )
         if self.valid_to is not None and self.valid_to < self.today:
-            lines.insert(0, "✗ " + _("EXPIRED on {day}: no coverage for visits after it.")
-                         .format(day=format_date(self.valid_to)))
+            lines.insert(
+                0,
+                "✗ "
+                + _("EXPIRED on {day}: no coverage for visits after it.").format(
+                    day=format_date(self.valid_to)
+                ),
+            )
             feedback.add_class("-expired")
         feedback.update("\n".join(lines))
         self.post_message(self.Changed(card.compact))

@@ -82,7 +82,9 @@ class ChoiceField(Vertical):
     ChoiceField > Horizontal { height: auto; }
     ChoiceField .field-label { width: 24; color: $text-muted; }
     ChoiceField Select { width: 1fr; }
-    ChoiceField > .field-error { color: $text-error; height: auto; padding-left: 24; display: none; }
+    ChoiceField > .field-error {
+        color: $text-error; height: auto; padding-left: 24; display: none;
+    }
     ChoiceField.-invalid > .field-error { display: block; }
     """
 
@@ -98,8 +100,12 @@ class ChoiceField(Vertical):
 
         with Horizontal():
             yield Label(_(self.label_msgid), classes="field-label")
-            yield Select([(_(label), code) for label, code in self.choices], id=self.field_id,
-                         compact=True, prompt="—")
+            yield Select(
+                [(_(label), code) for label, code in self.choices],
+                id=self.field_id,
+                compact=True,
+                prompt="—",
+            )
         yield Static("", classes="field-error")
 
     @property
@@ -107,13 +113,13 @@ class ChoiceField(Vertical):
         from textual.widgets import Select
 
         selected = self.query_one(Select).value
-        return "" if selected is Select.BLANK else str(selected)
+        return "" if selected is Select.NULL else str(selected)
 
     def set_value(self, code: str | None) -> None:
         from textual.widgets import Select
 
         select = self.query_one(Select)
-        select.value = code if code else Select.BLANK
+        select.value = code if code else Select.NULL
 
     def show_error(self, msgid: str | None, **values: object) -> None:
         self._error_msgid = msgid
