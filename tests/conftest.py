@@ -143,8 +143,25 @@ def report_figure(line: str) -> None:
     FIGURES.append(line)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Figures travel on the test's report, so they also reach the summary when the tests run
+    # in several worker processes (pytest-xdist).
+    outcome = yield
+    report = outcome.get_result()
+    while FIGURES:
+        report.user_properties.append(("figure", FIGURES.pop(0)))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    if FIGURES:
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == "figure"
+    ]
+    if lines:
         terminalreporter.section("figures")
-        for line in FIGURES:
+        for line in dict.fromkeys(lines):
             terminalreporter.write_line(line)
