@@ -157,6 +157,13 @@ def describe_unavailable(error: Exception) -> str:
     return f"{message} ({detail})" if detail else message
 
 
+def describe_database_error(error: BaseException) -> str:
+    """Any exception from a database call, as the one translated line staff see."""
+    from clinic_tui.db.engine import classify_error
+
+    return describe_unavailable(classify_error(error))
+
+
 # ---- the TUI ------------------------------------------------------------------------------
 
 

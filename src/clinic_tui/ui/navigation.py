@@ -31,11 +31,11 @@ class Destination:
     @property
     def built(self) -> bool:
         """Whether the screen's module exists in this installation (found, not imported)."""
-        return _module_exists(self.screen.partition(":")[0])
+        return module_exists(self.screen.partition(":")[0])
 
 
 @cache
-def _module_exists(module: str) -> bool:
+def module_exists(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, ProgressBar, Static
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _
 from clinic_tui.services import auth, setup
 from clinic_tui.services.access import Actor
@@ -243,7 +244,7 @@ class FirstRunScreen(Screen[None]):
             self.post_message(self.AccountInvalid(error.problems))
             return
         except Exception as error:
-            self.post_message(self.Failed(_database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.AdminCreated(actor))
 
@@ -273,7 +274,7 @@ class FirstRunScreen(Screen[None]):
                     progress=lambda _text, fraction: self.post_message(self.DemoProgress(fraction)),
                 )
         except Exception as error:
-            self.post_message(self.Failed(_database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.DemoLoaded())
 
@@ -288,10 +289,3 @@ class FirstRunScreen(Screen[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self._fail(message.text)
-
-
-def _database_error(error: Exception) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))

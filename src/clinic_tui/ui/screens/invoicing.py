@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language, format_money, format_percent
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.base import ClinicScreen
@@ -52,13 +53,6 @@ DRAFT_PROBLEMS = {
 }
 
 
-def database_error(error: Exception) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))
-
-
 def describe_error(error: Exception) -> str:
     """Any error of a billing call, in the current language."""
     from clinic_tui.services.billing import InvalidDraft, InvoiceConflict, ReasonRequired
@@ -71,7 +65,7 @@ def describe_error(error: Exception) -> str:
         return _("The invoice changed on another terminal; it was loaded again.")
     if isinstance(error, ReasonRequired):
         return _("A reason is required.")
-    return database_error(error)
+    return describe_database_error(error)
 
 
 def money(amount: Decimal) -> str:

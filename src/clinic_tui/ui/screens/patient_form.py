@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language, format_date
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.base import ClinicScreen
@@ -188,7 +189,7 @@ class PatientFormScreen(ClinicScreen):
                     else None
                 )
         except Exception as error:
-            self.post_message(self.Failed(_database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.Loaded(reference, record))
 
@@ -404,7 +405,7 @@ class PatientFormScreen(ClinicScreen):
             self.post_message(self.Invalid(dict(error.problems)))
             return
         except Exception as error:
-            self.post_message(self.Failed(_database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.Saved(record))
 
@@ -487,10 +488,3 @@ class PatientFormScreen(ClinicScreen):
     @on(Button.Pressed, "#close")
     def _close_pressed(self) -> None:
         self.action_close()
-
-
-def _database_error(error: Exception) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))

@@ -141,8 +141,8 @@ class PaymentDialog(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="payment", exit_on_error=False)
     def _pay(self, method: str, amount: Decimal, tendered: Decimal | None) -> None:
+        from clinic_tui.cli import describe_database_error
         from clinic_tui.services import payments
-        from clinic_tui.ui.screens.invoicing import database_error
 
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
@@ -171,7 +171,7 @@ class PaymentDialog(ModalScreen[bool]):
             )
             return
         except Exception as failure:
-            self.post_message(self.Refused(database_error(failure)))
+            self.post_message(self.Refused(describe_database_error(failure)))
             return
         self.post_message(self.Paid(payment))
 

@@ -19,10 +19,10 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language, format_date, format_datetime
 from clinic_tui.ui.screens.patient_problems import DATE_HINTS
 from clinic_tui.ui.screens.patients import today
-from clinic_tui.ui.screens.terms import database_error
 from clinic_tui.ui.widgets.fields import ChoiceField, Field
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class PatientPicker(Vertical):
             with database.session() as session:
                 hits = patient_search.search(session, actor, text, limit=8, today=today())
         except Exception as error:
-            self.post_message(self._Found(text, [], database_error(error)))
+            self.post_message(self._Found(text, [], describe_database_error(error)))
             return
         self.post_message(self._Found(text, hits))
 
@@ -257,7 +257,7 @@ class ProtocolDialog(ModalScreen["PatientProtocolView | None"]):
             found = not isinstance(error, ProtocolNotFound)
             self.post_message(self.Done(problem="denied" if found else "not_found"))
         except Exception as error:
-            self.post_message(self.Done(error=database_error(error)))
+            self.post_message(self.Done(error=describe_database_error(error)))
         else:
             self.post_message(self.Done(view))
 

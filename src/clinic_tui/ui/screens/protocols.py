@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language, format_date, ngettext
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.base import ClinicScreen
@@ -33,7 +34,7 @@ from clinic_tui.ui.screens.protocol_assign import (
     label,
     protocol_name,
 )
-from clinic_tui.ui.screens.terms import can, database_error
+from clinic_tui.ui.screens.terms import can
 from clinic_tui.ui.widgets.key_commands import ScreenKeyCommands
 from clinic_tui.ui.widgets.term_input import TermInput
 
@@ -206,7 +207,7 @@ class ProtocolsScreen(ClinicScreen):
             with self.app.database.session() as session:  # type: ignore[attr-defined]
                 value = call(session, self.app.actor)  # type: ignore[attr-defined]
         except Exception as error:
-            self.post_message(self.Loaded(what, key, None, database_error(error)))
+            self.post_message(self.Loaded(what, key, None, describe_database_error(error)))
             return
         self.post_message(self.Loaded(what, key, value))
 

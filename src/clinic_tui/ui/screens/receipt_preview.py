@@ -70,9 +70,9 @@ class ReceiptScreen(ModalScreen[None]):
     def _load(self, language: str) -> None:
         from sqlalchemy import text as sql
 
+        from clinic_tui.cli import describe_database_error
         from clinic_tui.services import billing, receipts
         from clinic_tui.services.settings import clinic_info
-        from clinic_tui.ui.screens.invoicing import database_error
 
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
@@ -90,7 +90,7 @@ class ReceiptScreen(ModalScreen[None]):
                     {"patient": view.patient_id, "doctor": view.doctor_id},
                 ).one()
         except Exception as error:
-            self.post_message(_Failed(database_error(error)))
+            self.post_message(_Failed(describe_database_error(error)))
             return
         lines = receipts.receipt_lines(
             view,
@@ -202,8 +202,8 @@ class CashReportScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="cash-report", exit_on_error=False)
     def _load(self) -> None:
+        from clinic_tui.cli import describe_database_error
         from clinic_tui.services import payments
-        from clinic_tui.ui.screens.invoicing import database_error
 
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
@@ -213,7 +213,7 @@ class CashReportScreen(ModalScreen[None]):
                     self.day,
                 )
         except Exception as error:
-            self.post_message(_Failed(database_error(error)))
+            self.post_message(_Failed(describe_database_error(error)))
             return
         self.post_message(_Loaded(report))
 

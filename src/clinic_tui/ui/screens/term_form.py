@@ -14,10 +14,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.base import ClinicScreen
-from clinic_tui.ui.screens.terms import can, database_error
+from clinic_tui.ui.screens.terms import can
 from clinic_tui.ui.widgets.fields import ChoiceField, Field
 from clinic_tui.ui.widgets.term_input import TERM_CATEGORIES
 
@@ -159,7 +160,7 @@ class TermFormScreen(ClinicScreen):
             with database.session() as session:
                 detail = terms.get_term(session, actor, self.term_id)  # type: ignore[arg-type]
         except Exception as error:
-            self.post_message(self.Failed(database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.Loaded(detail))
 
@@ -231,7 +232,7 @@ class TermFormScreen(ClinicScreen):
             self.post_message(self.Invalid({k: str(v) for k, v in error.problems.items()}))
             return
         except Exception as error:
-            self.post_message(self.Failed(database_error(error)))
+            self.post_message(self.Failed(describe_database_error(error)))
             return
         self.post_message(self.Saved(detail))
 

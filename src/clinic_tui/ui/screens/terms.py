@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, other_language
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.base import ClinicScreen
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 def can(screen: object, permission: Permission) -> bool:
     actor = getattr(getattr(screen, "app", None), "actor", None)
     return actor is not None and actor.can(permission)
-
-
-def database_error(error: Exception) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))
 
 
 class TermsScreen(ClinicScreen):
@@ -115,7 +109,7 @@ class TermsScreen(ClinicScreen):
             with database.session() as session:
                 detail = terms.get_term(session, actor, term_id)
         except Exception as error:
-            self.post_message(self.LoadFailed(term_id, database_error(error)))
+            self.post_message(self.LoadFailed(term_id, describe_database_error(error)))
             return
         self.post_message(self.Loaded(detail))
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.config import CLINIC_TIMEZONE
 from clinic_tui.i18n import N_, _, format_date, ngettext
 
@@ -248,17 +249,10 @@ def explain(error: BaseException, *, day: date | None = None, start: time | None
         return _(GONE)
     if isinstance(error, SchedulingError) and str(error.code) in REFUSALS:
         return _(REFUSALS[str(error.code)]).format(times=_times(getattr(error, "appointments", ())))
-    return database_error(error)
+    return describe_database_error(error)
 
 
 def explained(error: BaseException, **context: Any) -> Callable[[], str]:
     """`explain` later, in whatever language is current then (a status line re-renders on
     F2). The error is bound here: an ``except`` clause unbinds its name when it ends."""
     return lambda: explain(error, **context)
-
-
-def database_error(error: BaseException) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))

@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual_autocomplete import AutoComplete, DropdownItem, TargetState
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ class TermInput(Input):
             with database.session() as session:
                 hits = terms.search_terms(session, actor, text, limit=self.limit)
         except Exception as error:
-            self.post_message(self._Failed(text, _database_error(error)))
+            self.post_message(self._Failed(text, describe_database_error(error)))
             return
         self.post_message(self._Answered(text, hits))
 
@@ -284,10 +285,3 @@ class TermInput(Input):
             self.placeholder = _(self.placeholder_msgid)
         if self.dropdown.is_mounted:
             self.dropdown.refresh_rows()
-
-
-def _database_error(error: Exception) -> str:
-    from clinic_tui.cli import describe_unavailable
-    from clinic_tui.db.engine import classify_error
-
-    return describe_unavailable(classify_error(error))
