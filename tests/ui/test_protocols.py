@@ -270,3 +270,27 @@ async def test_receptionist_reads_but_cannot_assign(app_factory, staff, db_url) 
         await settle(app, pilot)
         assert app.screen.id == "protocols"
     assert _rows(db_url, "SELECT count(*) FROM patient_protocols") == [(0,)]
+
+
+async def test_the_patients_record_lists_their_protocols(app_factory, staff, db_url) -> None:
+    import uuid
+
+    from clinic_tui.ui.screens.patient_form import PatientFormScreen
+
+    staff(locale="vi")
+    patient_id = _seed_patient(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO patient_protocols (patient_id, protocol_id, start_date, "
+                          "current_phase, progress_status) SELECT :p, id, DATE '2026-01-05', "
+                          "'intermediate', 'IN_PROGRESS' FROM clinical_protocols "
+                          "WHERE code = 'SHOULDER-12W'"), {"p": patient_id})  # fmt: skip
+    engine.dispose()
+    app = app_factory(lang="vi")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await signed_in(app, pilot, "reception@clinic.vn", "f3")
+        app.push_screen(PatientFormScreen(patient_id=uuid.UUID(patient_id)))
+        await settle(app, pilot)
+        shown = screen_text(app)
+        assert "Phác đồ" in shown
+        assert "05/01/2026" in shown and "Trung gian" in shown and "Đang điều trị" in shown

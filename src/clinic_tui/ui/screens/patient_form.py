@@ -24,6 +24,7 @@ from clinic_tui.ui.screens.patient_problems import DATE_HINTS, problem_message
 from clinic_tui.ui.screens.patients import today
 from clinic_tui.ui.widgets.bhyt_card import CardEntry
 from clinic_tui.ui.widgets.fields import ChoiceField, Field
+from clinic_tui.ui.widgets.patient_protocols import PatientProtocols
 
 if TYPE_CHECKING:
     from clinic_tui.services.patient_search import PatientHit
@@ -120,11 +121,13 @@ class PatientFormScreen(ClinicScreen):
             with Horizontal(classes="choices"):
                 yield Button(id="save", variant="primary")
                 yield Button(id="close")
+            yield PatientProtocols(id="patient-protocols-summary")
         yield Static(id="similar-title")
         yield OptionList(id="similar-patients")
 
     def on_mount(self) -> None:
         self.query_one("#similar-patients", OptionList).display = False
+        self.query_one(PatientProtocols).show_patient(self.patient_id)
         if self.prefill_name:
             self._input("full_name").value = self.prefill_name
         self.relabel()
@@ -137,6 +140,7 @@ class PatientFormScreen(ClinicScreen):
 
     def relabel(self) -> None:
         super().relabel()
+        self.query_one(PatientProtocols).relabel()
         if self.patient_id is None:
             title = _("New patient")
         elif self.record is not None:
