@@ -28,6 +28,7 @@ from clinic_tui.i18n import N_, _
 from clinic_tui.ui.widgets import schedule_text as say
 from clinic_tui.ui.widgets.fields import ChoiceField, Field
 from clinic_tui.ui.widgets.patient_picker import PatientPicker
+from clinic_tui.ui.widgets.term_input import TermInput
 
 if TYPE_CHECKING:
     from clinic_tui.services.appointments import BookingResult, Offer
@@ -111,7 +112,12 @@ class BookingScreen(ModalScreen[BookingDone | None]):
                 yield Select(self._lengths(), id="booking-length", value=1, compact=True,
                              allow_blank=False)  # fmt: skip
             yield ChoiceField(N_("Type"), "booking-type", TYPES)
-            yield from self.compose_reason()
+            yield Label(id="booking-reason-label", classes="field-label")
+            yield TermInput(
+                id="booking-reason",
+                max_length=500,
+                placeholder=N_("A medical term in English or Vietnamese, or free text"),
+            )
             with Horizontal(classes="booking-row"):
                 yield Label(id="booking-scope-label", classes="field-label")
                 yield Select(self._scopes(), id="booking-scope", compact=True,
@@ -123,12 +129,11 @@ class BookingScreen(ModalScreen[BookingDone | None]):
                 yield Button(id="booking-first", compact=True)
                 yield Button(id="booking-close", compact=True)
 
-    # The reason field is kept apart: the medical-term autocomplete widget replaces it here.
-    def compose_reason(self) -> ComposeResult:
-        yield Field(N_("Reason"), "booking-reason", max_length=500)
-
-    def reason_value(self) -> str | None:
-        return self.query_one("#booking-reason", Input).value.strip() or None
+    def reason_value(self) -> tuple[str | None, uuid.UUID | None]:
+        """The reason as typed, and the medical term's id when one was picked from the list
+        (free text stays free text)."""
+        box = self.query_one("#booking-reason", TermInput)
+        return box.value.strip() or None, box.term_id
 
     def on_mount(self) -> None:
         self.query_one("#booking-offers", OptionList).display = False
@@ -150,6 +155,8 @@ class BookingScreen(ModalScreen[BookingDone | None]):
             field.relabel()
         self.query_one(PatientPicker).relabel()
         self.query_one(ChoiceField).relabel()
+        self.query_one("#booking-reason-label", Label).update(_("Reason"))
+        self.query_one("#booking-reason", TermInput).relabel()
         self.query_one("#booking-length-label", Label).update(_("Length"))
         self.query_one("#booking-scope-label", Label).update(_("First available for"))
         for select_id, options in (
@@ -326,11 +333,12 @@ class BookingScreen(ModalScreen[BookingDone | None]):
         appointment_type = self.query_one(ChoiceField).value or "FOLLOW_UP"
         self._saving = True
         self._say(lambda: _("Booking…"))
-        self._book(self.slot, self.patient, self.slots, appointment_type, self.reason_value())
+        reason, term_id = self.reason_value()
+        self._book(self.slot, self.patient, self.slots, appointment_type, reason, term_id)
 
     @work(thread=True, exclusive=True, group="booking-save", exit_on_error=False)
     def _book(self, slot: Slot, patient: PatientHit, slots: int, appointment_type: str,
-              reason: str | None) -> None:  # fmt: skip
+              reason: str | None, term_id: uuid.UUID | None) -> None:  # fmt: skip
         from clinic_tui.services import appointments
         from clinic_tui.services.access import PermissionDenied
         from clinic_tui.services.scheduling import SchedulingError
@@ -340,7 +348,7 @@ class BookingScreen(ModalScreen[BookingDone | None]):
                 result = appointments.book(
                     session, self.app.actor, patient_id=patient.id,  # type: ignore[attr-defined]
                     doctor_id=slot.doctor_id, day=slot.day, start=slot.start, slots=slots,
-                    appointment_type=appointment_type, reason=reason,
+                    appointment_type=appointment_type, reason=reason, medical_term_id=term_id,
                     slot_minutes=self.slot_minutes)  # fmt: skip
         except appointments.SlotTaken as error:
             self.post_message(self.Problem(say.explained(error), taken=True))
