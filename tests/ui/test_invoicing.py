@@ -4,7 +4,7 @@ paying in two methods, voiding, the receipt's text, the cash report, who may ope
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -250,6 +250,48 @@ async def test_cash_report_and_csv(app_factory, staff, db_url, tmp_path: Path) -
         files = list((tmp_path / "data" / "reports").glob("cash-*.csv"))
         assert len(files) == 1
         assert "payments_by_method,momo,1,150000" in files[0].read_text(encoding="utf-8")
+        # Another day: PgUp shows yesterday (nothing), T comes back to today.
+        await pilot.press("pageup")
+        await settle(app, pilot)
+        assert "invoices issued: 0" in screen_text(app)
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert "invoices issued: 1" in screen_text(app)
+
+
+async def test_a_voided_invoice_is_reissued_from_the_screen(app_factory, staff, db_url) -> None:
+    patient_id = _seed_patient(db_url)
+    staff()
+    app = app_factory()
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await _open(app, pilot, patient_id)
+        await _add(app, pilot, "PT001")
+        await _add(app, pilot, "PT105")
+        await _issue(app, pilot)
+        first = screen.invoice.invoice_number
+        await pilot.press("ctrl+b")  # not void yet: refused with the reason
+        await settle(app, pilot)
+        assert "Only a voided invoice can be reissued" in screen_text(app)
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        await type_text(pilot, "wrong quantity")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.click("#answer-void")
+        await settle(app, pilot)
+        assert screen.invoice.is_void
+        await pilot.press("ctrl+b")
+        await settle(app, pilot)
+        assert screen.invoice is None and len(screen.draft.lines) == 2
+        assert f"replacing {first}" in screen_text(app)
+        await _issue(app, pilot)
+        second = screen.invoice.invoice_number
+        assert second != first
+    assert _rows(
+        db_url,
+        "SELECT n.invoice_number, o.invoice_number, n.total_amount FROM invoices n"
+        " JOIN invoices o ON o.id = n.replaces_invoice_id",
+    ) == [(second, first, 750000)]
 
 
 async def test_payment_above_the_balance_keeps_the_dialog(app_factory, staff, db_url) -> None:
@@ -300,7 +342,6 @@ def test_parse_dong() -> None:
     assert parse_dong("150,000") == 150000
     assert parse_dong("150.000") == 150000
     assert parse_dong("") is None and parse_dong("12a") is None
-    assert date.today()  # keeps the import used
 
 
 async def test_language_switch_redraws_the_split(app_factory, staff, db_url) -> None:

@@ -80,6 +80,7 @@ class InvoicingScreen(ClinicScreen):
         Binding("ctrl+r", "receipt", N_("Receipt"), id="invoicing.receipt"),
         Binding("ctrl+o", "cash_report", N_("Cash report"), id="invoicing.cash_report"),
         Binding("ctrl+n", "new_invoice", N_("New invoice"), id="invoicing.new"),
+        Binding("ctrl+b", "reissue", N_("Reissue"), id="invoicing.reissue"),
         Binding("delete", "remove_line", N_("Remove line"), id="invoicing.remove", show=False),
         Binding("plus,equals_sign", "quantity(1)", N_("More"), id="invoicing.more", show=False),
         Binding("minus", "quantity(-1)", N_("Fewer"), id="invoicing.fewer", show=False),
@@ -125,13 +126,15 @@ class InvoicingScreen(ClinicScreen):
         yield Static(id="invoice-rule")
         yield Static(id="invoice-status")
         with Horizontal(id="invoice-buttons"):
-            for name in ("issue", "pay", "void", "receipt", "cash_report", "new_invoice"):
+            for name in ("issue", "pay", "void", "reissue", "receipt", "cash_report",
+                         "new_invoice"):  # fmt: skip
                 yield Button("", id=f"invoice-{name.replace('_', '-')}", compact=True)
 
     BUTTONS: ClassVar[dict[str, str]] = {
         "issue": N_("Issue"),
         "pay": N_("Payment"),
         "void": N_("Void"),
+        "reissue": N_("Reissue"),
         "receipt": N_("Receipt"),
         "cash_report": N_("Cash report"),
         "new_invoice": N_("New invoice"),
@@ -683,6 +686,33 @@ class InvoicingScreen(ClinicScreen):
                 )
 
         self.app.push_screen(VoidDialog(invoice.invoice_number), reason_given)
+
+    def action_reissue(self) -> None:
+        """A voided invoice's visit and lines as a new draft, to correct and issue; the new
+        invoice records the one it replaces."""
+        from clinic_tui.services import billing
+
+        if not self._need_invoice():
+            return
+        if not self.invoice.is_void:
+            self._set_status(N_("Only a voided invoice can be reissued: void it first."))
+            return
+        invoice_id = self.invoice.id
+        self._run("reissued", invoice_id,
+                  lambda session, actor: billing.reissue(session, actor, invoice_id))  # fmt: skip
+
+    def _on_reissued(self, token: object, draft: Any) -> None:
+        if self.invoice is None or self.invoice.id != token:
+            return
+        number = self.invoice.invoice_number
+        self.invoice, self.draft, self.preview = None, draft, None
+        if self._patient is not None:
+            self._patient = {**self._patient, "service_date": draft.service_date}
+        self.query_one("#referred", Checkbox).value = draft.referred
+        self._set_status(N_("New draft replacing {number}: correct it, then issue (Ctrl+S)."),
+                         number=number)  # fmt: skip
+        self._changed()
+        self.query_one("#service-query", Input).focus()
 
     def action_receipt(self) -> None:
         from clinic_tui.ui.screens.receipt_preview import ReceiptScreen

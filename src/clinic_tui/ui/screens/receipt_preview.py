@@ -176,6 +176,10 @@ class CashReportScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", N_("Close"), id="cash.close"),
         Binding("e", "export", N_("Export CSV"), id="cash.export"),
+        Binding("pageup", "shift_day(-1)", N_("Previous day"), id="cash.previous_day"),
+        Binding("pagedown", "shift_day(1)", N_("Next day"), id="cash.next_day"),
+        Binding("t", "today", N_("Today"), id="cash.today"),
+        Binding("g", "go_to_date", N_("Go to date"), id="cash.go_to_date"),
     ]
 
     def __init__(self, day: date) -> None:
@@ -185,9 +189,9 @@ class CashReportScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-panel"):
-            yield Static(
-                _("Cash report for {day}").format(day=format_date(self.day)), classes="panel-title"
-            )
+            yield Static(id="cash-title", classes="panel-title")
+            yield Static(_("PgUp / PgDn: another day · T: today · G: go to a date"),
+                         classes="dialog-hint")  # fmt: skip
             yield DataTable(id="cash-methods", cursor_type="none")
             yield DataTable(id="cash-staff", cursor_type="none")
             yield DataTable(id="cash-invoices", cursor_type="none")
@@ -198,10 +202,33 @@ class CashReportScreen(ModalScreen[None]):
                 yield Button(_("Close"), id="cash-close")
 
     def on_mount(self) -> None:
-        self._load()
+        self.show_day(self.day)
+
+    def show_day(self, day: date) -> None:
+        self.day, self.report = day, None
+        self.query_one("#cash-title", Static).update(
+            _("Cash report for {day}").format(day=format_date(day))
+        )
+        self.query_one("#cash-status", Static).update(_("Loading…"))
+        self._load(day)
+
+    def action_shift_day(self, days: int) -> None:
+        from datetime import timedelta
+
+        self.show_day(self.day + timedelta(days=days))
+
+    def action_today(self) -> None:
+        from clinic_tui.ui.widgets.schedule_text import clinic_today
+
+        self.show_day(clinic_today())
+
+    def action_go_to_date(self) -> None:
+        from clinic_tui.ui.widgets.schedule_dialogs import GoToDateDialog
+
+        self.app.push_screen(GoToDateDialog(), lambda day: self.show_day(day) if day else None)
 
     @work(thread=True, exclusive=True, group="cash-report", exit_on_error=False)
-    def _load(self) -> None:
+    def _load(self, day: date) -> None:
         from clinic_tui.cli import describe_database_error
         from clinic_tui.services import payments
 
@@ -210,7 +237,7 @@ class CashReportScreen(ModalScreen[None]):
                 report = payments.cash_report(
                     session,
                     self.app.actor,  # type: ignore[attr-defined]
-                    self.day,
+                    day,
                 )
         except Exception as error:
             self.post_message(_Failed(describe_database_error(error)))
@@ -221,6 +248,9 @@ class CashReportScreen(ModalScreen[None]):
     def _loaded(self, message: _Loaded) -> None:
         from clinic_tui.ui.screens.invoicing import STATUS_LABELS
 
+        if message.value.day != self.day:  # an older day's answer, after PgUp / PgDn
+            return
+        self.query_one("#cash-status", Static).update("")
         self.report = report = message.value
         money = lambda amount: format_money(amount, current_language())  # noqa: E731
         methods = self.query_one("#cash-methods", DataTable)
