@@ -665,8 +665,9 @@ def _entry(r: Any, day: date) -> DayListEntry:
 class ScheduleListener:
     """LISTEN on the schedule channel in a background thread; ``callback(payload)`` runs on
     that thread for every change committed anywhere (a Textual screen posts a message from
-    it). A dropped connection is retried with backoff; ``on_reconnect()`` then runs, because
-    what was announced while away is lost and open grids must reload."""
+    it). A dropped connection is retried with backoff; ``on_lost()`` runs once when it drops
+    (the header shows the database as unavailable) and ``on_reconnect()`` once it is back,
+    because what was announced while away is lost and open grids must reload."""
 
     def __init__(
         self,
@@ -674,12 +675,14 @@ class ScheduleListener:
         callback: Callable[[dict[str, Any]], None],
         *,
         on_reconnect: Callable[[], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
         channel: str = CHANNEL,
         poll_seconds: float = 0.25,
-        max_backoff: float = 10.0,
+        max_backoff: float = 2.0,
     ) -> None:
         self._conninfo = libpq_url(normalise_url(url))
         self._callback, self._on_reconnect = callback, on_reconnect
+        self._on_lost = on_lost
         self._channel, self._poll, self._max_backoff = channel, poll_seconds, max_backoff
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -711,6 +714,8 @@ class ScheduleListener:
                         for note in conn.notifies(timeout=self._poll):
                             self._deliver(note.payload)
             except psycopg.Error as error:
+                if self._ready.is_set() and self._on_lost is not None:
+                    self._safely(self._on_lost)
                 self._ready.clear()
                 log.warning("schedule listener lost its connection: %s", error)
                 self._stop.wait(delay)

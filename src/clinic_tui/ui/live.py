@@ -54,6 +54,10 @@ class ScheduleChanged(Message, bubble=False):
         return doctor_id is None or changed is None or str(doctor_id) == changed
 
 
+class ConnectionLost(Message, bubble=False):
+    """The listening connection dropped: the database is unreachable until it reconnects."""
+
+
 def _date(value: object) -> date | None:
     try:
         return date.fromisoformat(str(value)) if value else None
@@ -75,6 +79,7 @@ def start(app: App[Any]) -> None:
             database.url,
             lambda payload: app.post_message(ScheduleChanged(payload)),
             on_reconnect=lambda: app.post_message(ScheduleChanged({"action": RECONNECTED})),
+            on_lost=lambda: app.post_message(ConnectionLost()),
         )
     except Exception:
         log.exception("cannot listen for schedule changes")
