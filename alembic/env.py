@@ -4,7 +4,8 @@ Run from the app (`clinic_tui.db.migrations`) it receives the URL, or an open co
 `config.attributes`; run as plain `alembic upgrade head` from the repository root it reads
 the same settings as `clinic-tui` (CLINIC_DATABASE_URL, or the embedded server).
 
-Every run holds a PostgreSQL advisory lock so two processes never migrate at once.
+Every run holds a PostgreSQL advisory lock so two processes never migrate at once; the second
+is refused at once with the holder's name rather than left waiting behind it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from clinic_tui.db.migrations import MIGRATION_LOCK_KEY
+from clinic_tui.db.migrations import (
+    MIGRATION_APPLICATION_NAME,
+    MIGRATION_LOCK_KEY,
+    MigrationLocked,
+    lock_holder,
+)
 from clinic_tui.models import Base
 
 # Revisions import `shapes` from this directory, in the repository and in the installed wheel.
@@ -81,7 +87,18 @@ def run_migrations_online() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            # Named, so a second admin is told who is migrating (see migrations.lock_holder).
+            who = config.attributes.get("who") or "alembic"
+            connection.execute(
+                text("SELECT set_config('application_name', :name, false)"),
+                {"name": f"{MIGRATION_APPLICATION_NAME}: {who}"[:63]},
+            )
+            if not connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
+            ).scalar_one():
+                holder = lock_holder(connection)
+                connection.rollback()
+                raise MigrationLocked(holder)
             connection.commit()
             try:
                 _run(connection)

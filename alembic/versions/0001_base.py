@@ -14,6 +14,9 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Base: extensions, users, doctors, patients, insurance"
+title_vi = "Nền tảng: tiện ích mở rộng, người dùng, bác sĩ, bệnh nhân, bảo hiểm"
 
 EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist")
 ROLES = ("ADMIN", "RECEPTIONIST", "DOCTOR", "PATIENT")

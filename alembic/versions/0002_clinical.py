@@ -14,6 +14,9 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Clinical: treatment plans and sessions"
+title_vi = "Lâm sàng: kế hoạch điều trị và buổi điều trị"
 
 
 def upgrade() -> None:

@@ -15,6 +15,9 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Check-in checklist: templates, items, answers"
+title_vi = "Danh mục kiểm tra khi tiếp đón: mẫu, mục, câu trả lời"
 
 
 def upgrade() -> None:

@@ -18,6 +18,9 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Scheduling: weekly templates, exceptions, availability, appointments"
+title_vi = "Lịch làm việc: mẫu theo tuần, ngoại lệ, lịch trống, lịch hẹn"
 
 STATUSES = ("SCHEDULED", "CHECKED_IN", "COMPLETED", "CANCELLED", "NO_SHOW")
 TYPES = ("INITIAL_EVALUATION", "FOLLOW_UP", "RE_EVALUATION", "DISCHARGE")

@@ -17,6 +17,9 @@ revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "BHYT card fields on insurance"
+title_vi = "Thông tin thẻ BHYT trong bảo hiểm"
 
 
 def _columns() -> tuple[sa.Column[object], ...]:

@@ -16,6 +16,9 @@ revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Outcome measures: instruments and scores by year"
+title_vi = "Thang đo kết quả: công cụ và điểm số theo năm"
 
 YEARS = range(2024, 2031)
 REGIONS = ("general", "neck", "lumbar", "upper_limb", "lower_limb", "knee", "balance")

@@ -16,6 +16,9 @@ revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Billing: service codes, invoices, counter, payments"
+title_vi = "Thanh toán: mã dịch vụ, hóa đơn, bộ đếm số, phiếu thu"
 
 CATEGORIES = ("assessment", "therapy", "modality", "exercise", "education")
 INVOICE_STATUSES = ("DRAFT", "ISSUED", "PARTIALLY_PAID", "PAID", "VOID")

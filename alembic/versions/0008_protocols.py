@@ -17,6 +17,9 @@ revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Clinical protocols: goals, phases, exercises"
+title_vi = "Phác đồ điều trị: mục tiêu, giai đoạn, bài tập"
 
 CATEGORIES = ("musculoskeletal", "neurological", "paediatric")
 PHASES = ("initial", "intermediate", "advanced")

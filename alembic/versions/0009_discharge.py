@@ -16,6 +16,9 @@ revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Discharge plans and summaries"
+title_vi = "Kế hoạch và tóm tắt ra viện"
 
 
 def upgrade() -> None:

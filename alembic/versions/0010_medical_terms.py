@@ -16,6 +16,9 @@ revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Medical terms: bilingual vocabulary with search columns"
+title_vi = "Thuật ngữ y khoa: từ vựng song ngữ với cột tìm kiếm"
 
 CATEGORIES = ("anatomy", "symptom", "condition", "treatment", "assessment")
 TRIGRAM_COLUMNS = ("search_en", "search_vi", "search_aliases")

@@ -15,6 +15,9 @@ revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Seed: outcome-measure instruments"
+title_vi = "Dữ liệu mẫu: các công cụ đo kết quả"
 
 SEED_FILE = "0011_outcome_measures.json"
 COLUMNS = (

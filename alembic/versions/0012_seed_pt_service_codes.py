@@ -17,6 +17,9 @@ revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Seed: physiotherapy service codes PT001–PT301"
+title_vi = "Dữ liệu mẫu: mã dịch vụ vật lý trị liệu PT001–PT301"
 
 SEED_FILE = "0012_pt_service_codes.csv"
 codes = sa.table(

@@ -16,6 +16,9 @@ revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Seed: 56 bilingual medical terms"
+title_vi = "Dữ liệu mẫu: 56 thuật ngữ y khoa song ngữ"
 
 SEED_FILE = "0013_medical_terms.csv"
 terms = sa.table(

@@ -17,6 +17,9 @@ revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Seed: 5 clinical protocols"
+title_vi = "Dữ liệu mẫu: 5 phác đồ điều trị"
 
 SEED_FILE = "0014_clinical_protocols.json"
 protocols = sa.table(

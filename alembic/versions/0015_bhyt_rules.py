@@ -32,6 +32,9 @@ revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "BHYT rules: object codes, benefit levels, provinces"
+title_vi = "Quy tắc BHYT: mã đối tượng, mức hưởng, tỉnh cấp"
 
 CODES_FILE = "0015_bhyt_object_codes.csv"
 LEVELS_FILE = "0015_bhyt_benefit_levels.csv"

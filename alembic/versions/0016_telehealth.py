@@ -16,6 +16,9 @@ revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Telehealth: video call sessions and events"
+title_vi = "Khám từ xa: phiên gọi video và sự kiện"
 
 
 def upgrade() -> None:

@@ -15,6 +15,9 @@ revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Audit log"
+title_vi = "Nhật ký hoạt động"
 
 
 def upgrade() -> None:

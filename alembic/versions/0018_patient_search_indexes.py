@@ -25,6 +25,9 @@ revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Patient search indexes"
+title_vi = "Chỉ mục tìm kiếm bệnh nhân"
 
 # PL/pgSQL rather than a SQL set expression: evaluating it for a million names takes
 # about 2 s this way and about 13 s with unnest/generate_series. COST tells the planner that

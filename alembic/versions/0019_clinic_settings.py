@@ -20,6 +20,9 @@ revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
+# Shown on the admin's migration screen, in the reader's language.
+title_en = "Clinic settings and values with effective dates"
+title_vi = "Cài đặt phòng khám và giá trị theo ngày hiệu lực"
 
 SETTINGS = {
     "clinic_name": "Phòng khám Vật lý trị liệu",

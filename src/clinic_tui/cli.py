@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from clinic_tui.i18n import N_, _, set_language
+from clinic_tui.i18n import N_, _, format_size, set_language
 
 if TYPE_CHECKING:
     from clinic_tui.config import Settings
@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.add_argument("revision")
     db_commands.add_parser("history", help="list every revision")
     db_commands.add_parser("verify", help="check extensions, tables, seeds and functions")
+    db_commands.add_parser("backup", help="write a backup (pg_dump) into the backup folder")
+    restore = db_commands.add_parser("restore", help="replace the database with a backup")
+    restore.add_argument("file", help="a .dump file written by `clinic-tui db backup`")
+    restore.add_argument(
+        "--yes", action="store_true", help="do not ask for the backup's revision id"
+    )
 
     demo = commands.add_parser("demo", help="load a demo clinic (accounts, doctors, patients)")
     demo.add_argument(
@@ -146,6 +152,10 @@ UNAVAILABLE_MESSAGES = {
     "unknown_host": N_("The database server's host name is unknown."),
     "unreachable": N_("The database server cannot be reached."),
     "no_database": N_("The database does not exist on that server."),
+    "schema": N_(
+        "The database's structure does not match this program: it is being upgraded or was "
+        "rolled back. Ask an administrator; your entries are kept."
+    ),
     "other": N_("The database cannot be used."),
 }
 
@@ -278,6 +288,99 @@ def _db_verify(settings: Settings, _args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _db_backup(settings: Settings, _args: argparse.Namespace) -> int:
+    from clinic_tui.i18n import format_number
+    from clinic_tui.services import backups
+
+    database = open_database(settings)
+    print(_("Backing up into {folder}…").format(folder=settings.backup_dir), flush=True)
+    try:
+        info = backups.backup_now(
+            database.url,
+            backups.console_actor(),
+            backup_dir=settings.backup_dir,
+            keep=settings.backup_keep,
+            on_progress=_progress_lines(),
+        )
+    except backups.BackupError as error:
+        raise CliError(error.describe(_)) from None
+    print(
+        _("Backup written: {path} ({size}, revision {revision}, {rows} rows).").format(
+            path=info.path,
+            size=format_size(info.size),
+            revision=info.revision,
+            rows=format_number(info.total_rows),
+        )
+    )
+    return 0
+
+
+def _db_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from clinic_tui.config import CLINIC_TIMEZONE
+    from clinic_tui.i18n import format_datetime, format_number
+    from clinic_tui.services import backups
+
+    path = Path(args.file).expanduser().absolute()
+    database = open_database(settings)
+    try:
+        revision = backups.backup_revision(path)
+        if not args.yes:
+            created = backups.read_info(path).created_at.astimezone(CLINIC_TIMEZONE)
+            print(
+                _(
+                    "Everything in the database {database} will be replaced by the backup of "
+                    "{date} (revision {revision}): whatever was recorded since is lost."
+                ).format(
+                    database=database.check().database,
+                    date=format_datetime(created),
+                    revision=revision,
+                )
+            )
+            try:
+                typed = input(_("Type the backup's revision id to restore it: "))
+            except EOFError:
+                typed = ""
+            if typed.strip() != revision:
+                raise CliError(_("That is not {revision}: nothing was restored.").format(
+                    revision=revision))  # fmt: skip
+        result = backups.restore(
+            database.url, backups.console_actor(), path, on_progress=_progress_lines()
+        )
+    except backups.BackupError as error:
+        raise CliError(error.describe(_)) from None
+    print(
+        _("Restored {file} in {seconds:.1f} s: the database is at revision {revision}, "
+          "{rows} rows.").format(file=path.name, seconds=result.seconds,
+                                 revision=result.revision, rows=format_number(result.total_rows))
+    )  # fmt: skip
+    if result.differences:
+        print(_("Row counts differ from the backup's in: {tables}").format(
+            tables=", ".join(result.differences)), file=sys.stderr)  # fmt: skip
+        return 1
+    if result.expected_counts:
+        print(_("Every table holds as many rows as when it was backed up."))
+    if result.revision != result.head:
+        print(_("This program needs revision {head}: run `clinic-tui db upgrade`.").format(
+            head=result.head))  # fmt: skip
+    return 0
+
+
+def _progress_lines() -> Callable[[int, int, str], None]:
+    """Progress as a line every tenth of the way (a log, not a redrawn bar)."""
+    last = -1
+
+    def show(done: int, total: int, what: str) -> None:
+        nonlocal last
+        percent = done * 100 // max(total, 1)
+        if percent // 10 != last // 10:
+            last = percent
+            print(f"  {percent:3d} %  {what}".rstrip(), flush=True)
+
+    return show
+
+
 _DB_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "url": _db_url,
     "current": _db_current,
@@ -285,4 +388,6 @@ _DB_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "downgrade": _db_downgrade,
     "history": _db_history,
     "verify": _db_verify,
+    "backup": _db_backup,
+    "restore": _db_restore,
 }

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     lang: Language = "en"
     theme: Literal["dark", "light"] = "dark"
     log_level: str = "INFO"
+    backup_keep: int = Field(default=10, ge=1, description="how many backups to keep")
 
     @field_validator("lang", mode="before")
     @classmethod
@@ -87,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
 
     def with_overrides(self, **values: Any) -> Settings:
         given = {key: value for key, value in values.items() if value is not None}

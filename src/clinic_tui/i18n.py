@@ -128,6 +128,18 @@ def format_number(value: int | Decimal, language: str | None = None) -> str:
     return format_decimal(value, locale=babel_locale(language))
 
 
+SIZE_UNITS = ("B", "kB", "MB", "GB", "TB")
+
+
+def format_size(size: int, language: str | None = None) -> str:
+    """Bytes for people, 1024-based like PostgreSQL's pg_size_pretty: "8 kB", "1,5 MB" (vi)."""
+    value, unit = Decimal(size), 0
+    while value >= 1024 and unit < len(SIZE_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    shown = value.quantize(Decimal(1) if value >= 100 or unit == 0 else Decimal("0.1"))
+    return f"{format_number(shown, language)} {SIZE_UNITS[unit]}"
+
+
 def format_percent(value: int | Decimal, language: str | None = None) -> str:
     """`value` is in percent (80 → 80 %)."""
     from babel.numbers import format_percent as babel_format_percent

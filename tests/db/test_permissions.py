@@ -1,134 +1,181 @@
 """The role matrix: every service operation that exists × every role. A service called by a
-role that may not use it raises PermissionDenied, whatever the UI shows."""
+role that may not use it raises PermissionDenied, whatever the UI shows.
+
+The rows live beside their areas (tests/db/test_permissions_clinic.py, _billing.py, _admin.py);
+the completeness test here fails as soon as a service gains a permission-checked operation
+without a row, or a row names an operation that is gone.
+"""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+import re
 import uuid
-from collections.abc import Callable
+from types import FunctionType, ModuleType
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clinic_tui.services import auth
-from clinic_tui.services.access import Actor, Permission, PermissionDenied, Role
+import clinic_tui.services
+from clinic_tui.models import AuditEntry
+from clinic_tui.services.access import ROLE_PERMISSIONS, Actor, Permission, PermissionDenied, Role
+from tests.db import test_permissions_admin, test_permissions_billing, test_permissions_clinic
+from tests.db.test_permissions_clinic import Need, Operation, add_user
 
-Operation = Callable[[Session, Actor], object]
-
-
-def _create_user(session: Session, actor: Actor) -> object:
-    return auth.create_user(
-        session,
-        actor,
-        full_name="Đỗ Thu Hà",
-        email=f"{uuid.uuid4()}@c.vn",
-        password="long enough pw",
-        role=Role.RECEPTIONIST,
-    )
-
-
-def _patient_form():
-    from datetime import date
-
-    from clinic_tui.forms.patient import validate_patient
-
-    form, problems = validate_patient(
-        {"full_name": "Ngô Thị Hoa", "date_of_birth": "1980-02-03", "gender": "FEMALE"},
-        language="vi",
-        today=date(2026, 11, 22),
-        known_codes=(),
-        provinces=(),
-    )
-    assert form is not None, problems
-    return form
-
-
-def _register_patient(session: Session, actor: Actor) -> object:
-    from clinic_tui.services import patients
-
-    return patients.register(session, actor, _patient_form())
-
-
-def _existing_patient(session: Session) -> uuid.UUID:
-    from sqlalchemy import text
-
-    return session.execute(
-        text(
-            "INSERT INTO patients (patient_code, full_name, date_of_birth, gender) "
-            "VALUES ('BN-T-' || left(md5(random()::text), 12), 'Đinh Văn Lộc', "
-            "DATE '1970-01-01', 'MALE') "
-            "RETURNING id"
-        )
-    ).scalar_one()
-
-
-def _open_patient(session: Session, actor: Actor) -> object:
-    from clinic_tui.services import patients
-
-    return patients.get(session, actor, _existing_patient(session))
-
-
-def _update_patient(session: Session, actor: Actor) -> object:
-    from clinic_tui.services import patients
-
-    return patients.update(
-        session, actor, _existing_patient(session), _patient_form(), expected_version=1
-    )
-
-
-def _search_patients(session: Session, actor: Actor) -> object:
-    from clinic_tui.services import patient_search
-
-    return patient_search.search(session, actor, "nguyen")
-
-
-# (name, operation, permission it needs). Later issues add their operations here.
-OPERATIONS: list[tuple[str, Operation, Permission]] = [
-    ("create staff account", _create_user, Permission.USER_ADMIN),
-    ("register patient", _register_patient, Permission.PATIENT_WRITE),
-    ("edit patient", _update_patient, Permission.PATIENT_WRITE),
-    ("open patient record", _open_patient, Permission.PATIENT_READ),
-    ("search patients", _search_patients, Permission.PATIENT_READ),
+OPERATIONS: list[tuple[str, Operation, Need]] = [
+    *test_permissions_clinic.OPERATIONS,
+    *test_permissions_billing.OPERATIONS,
+    *test_permissions_admin.OPERATIONS,
 ]
+OUTSIDE_SESSION = [row[0] for row in test_permissions_admin.OUTSIDE_SESSION]
+
+# The gates themselves, not operations.
+GATES = {"access.require", "billing_ledger.require_any"}
+# Public functions that take the signed-in person but rightly check no permission: they touch
+# only that person's own account, or answer "which doctor row is mine".
+OWN_ACCOUNT_ONLY = {
+    "auth.logout",  # the audit entry of one's own sign-out
+    "auth.set_locale",  # one's own language
+    "scheduling.own_doctor_id",  # a read of the doctor row linked to the actor
+}
+# What marks a function as checked: the gates, or raising the refusal itself.
+_CHECKS = re.compile(r"\b(?:require|require_any|PermissionDenied)\(")
+_PRIVATE_CALL = re.compile(r"\b(_[A-Za-z]\w*)\(")
 
 
-def _real_actor(session: Session, role: Role) -> Actor:
-    from clinic_tui.models import User
-    from clinic_tui.services.auth import actor_of
+def _service_modules() -> list[ModuleType]:
+    return [
+        importlib.import_module(f"clinic_tui.services.{info.name}")
+        for info in pkgutil.iter_modules(clinic_tui.services.__path__)
+    ]
 
-    user = User(
-        email=f"{uuid.uuid4()}@c.vn", password_hash="x", full_name="Tester", role=role.value
+
+def _own_functions(module: ModuleType) -> dict[str, FunctionType]:
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__
+    }
+
+
+def _checks(name: str, functions: dict[str, FunctionType], seen: set[str]) -> bool:
+    """Whether the function checks a permission, itself or through a private helper of its
+    module (`scheduling._edit`, `appointments._transition` → `_may`)."""
+    if name in seen:
+        return False
+    seen.add(name)
+    source = inspect.getsource(functions[name])
+    if _CHECKS.search(source):
+        return True
+    return any(
+        helper in functions and _checks(helper, functions, seen)
+        for helper in _PRIVATE_CALL.findall(source)
     )
-    session.add(user)
-    session.flush()
-    return actor_of(user)
 
 
-def _actor(role: Role) -> Actor:
-    return Actor(uuid.uuid4(), f"{role.lower()}@c.vn", "Tester", role)
+def checked_operations() -> set[str]:
+    found = set()
+    for module in _service_modules():
+        functions = _own_functions(module)
+        short = module.__name__.rpartition(".")[2]
+        for name in functions:
+            if not name.startswith("_") and _checks(name, functions, set()):
+                found.add(f"{short}.{name}")
+    return found - GATES
+
+
+def operations_taking_an_actor() -> set[str]:
+    found = set()
+    for module in _service_modules():
+        short = module.__name__.rpartition(".")[2]
+        for name, function in _own_functions(module).items():
+            if not name.startswith("_") and "actor" in inspect.signature(function).parameters:
+                found.add(f"{short}.{name}")
+    return found - GATES
+
+
+def test_every_checked_operation_has_a_row() -> None:
+    names = [name for name, _op, _need in OPERATIONS] + OUTSIDE_SESSION
+    assert len(names) == len(set(names)), "a row appears twice"
+    listed = set(names)
+    checked = checked_operations()
+    assert checked - listed == set(), "service operations without a row in the role matrix"
+    assert listed - checked == set(), "rows for operations that are gone or check nothing"
+    # The walk really reaches the services (a broken walk would find nothing to compare).
+    assert {"billing.issue", "billing.void", "schema_admin.run", "backups.restore"} <= checked
+
+
+def test_every_operation_taking_an_actor_checks_a_permission() -> None:
+    unchecked = operations_taking_an_actor() - checked_operations()
+    assert unchecked == OWN_ACCOUNT_ONLY
+
+
+def _allowed(actor: Actor, need: Need) -> bool:
+    needed = need if isinstance(need, frozenset) else {need}
+    return any(actor.can(permission) for permission in needed)
+
+
+def _entries_by(session: Session, actor: Actor) -> int:
+    query = select(func.count()).select_from(AuditEntry).where(AuditEntry.user_id == actor.user_id)
+    return session.scalar(query) or 0
 
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize(
-    ("name", "operation", "permission"), OPERATIONS, ids=[name for name, _op, _perm in OPERATIONS]
+    ("name", "operation", "need"), OPERATIONS, ids=[name for name, _op, _need in OPERATIONS]
 )
 def test_role_matrix(
-    db_session: Session, role: Role, name: str, operation: Operation, permission: Permission
+    db_session: Session, role: Role, name: str, operation: Operation, need: Need
 ) -> None:
-    actor = _actor(role)
-    if actor.can(permission):
-        # Audit rows need a real user id for their foreign key.
-        operation(db_session, _real_actor(db_session, role))
-    else:
-        with pytest.raises(PermissionDenied):
+    # A real account either way: audit rows need its id, and a refusal must leave none.
+    actor = add_user(db_session, role)
+    if _allowed(actor, need):
+        try:
             operation(db_session, actor)
+        except PermissionDenied as error:
+            pytest.fail(f"{role} may {need} but {name} refused: {error}")
+        return
+    with pytest.raises(PermissionDenied) as denied:
+        operation(db_session, actor)
+    # The refusal names the permission DESIGN §5.4 gives the operation, not another one
+    # the role happens to lack too.
+    needed = need if isinstance(need, frozenset) else {need}
+    assert denied.value.permission in needed
+    assert _entries_by(db_session, actor) == 0
+
+
+def test_nobody_signed_in_is_refused(db_session: Session) -> None:
+    for name, operation, _need in OPERATIONS:
+        with pytest.raises(PermissionDenied):
+            operation(db_session, None)  # type: ignore[arg-type]
+            pytest.fail(f"{name} ran for nobody")
 
 
 def test_matrix_matches_design() -> None:
-    from clinic_tui.services.access import ROLE_PERMISSIONS
-
     assert ROLE_PERMISSIONS[Role.PATIENT] == frozenset()
     assert Permission.DATABASE_ADMIN not in ROLE_PERMISSIONS[Role.RECEPTIONIST]
     assert Permission.INVOICE_WRITE not in ROLE_PERMISSIONS[Role.DOCTOR]
+    assert Permission.PAYMENT_WRITE not in ROLE_PERMISSIONS[Role.DOCTOR]
     assert Permission.PATIENT_WRITE not in ROLE_PERMISSIONS[Role.DOCTOR]
     assert Permission.PATIENT_READ in ROLE_PERMISSIONS[Role.DOCTOR]
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
+    admin_only = {
+        Permission.USER_ADMIN,
+        Permission.REFERENCE_ADMIN,
+        Permission.DATABASE_ADMIN,
+        Permission.TERM_WRITE,
+        Permission.AUDIT_READ,
+    }
+    for role in (Role.RECEPTIONIST, Role.DOCTOR):
+        assert not admin_only & ROLE_PERMISSIONS[role], role
+
+
+def test_each_role_is_both_refused_and_allowed_somewhere() -> None:
+    # The matrix would prove little if one side of it were empty for a role.
+    for role in (Role.RECEPTIONIST, Role.DOCTOR):
+        actor = Actor(uuid.uuid4(), "x@c.vn", "Tester", role)
+        verdicts = {_allowed(actor, need) for _name, _op, need in OPERATIONS}
+        assert verdicts == {True, False}, role

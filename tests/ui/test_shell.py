@@ -172,7 +172,7 @@ async def test_help_lists_keys_and_closes(app_factory, staff) -> None:
         assert app.screen.id == "today"  # the landing screen (issue 7)
 
 
-async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url) -> None:
+async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url, tmp_path) -> None:
     from clinic_tui.db import migrations
 
     staff()
@@ -191,6 +191,9 @@ async def test_database_behind_lets_only_an_admin_in(app_factory, staff, db_url)
         await settle(app, pilot)
         assert app.screen.id == "today"  # the landing screen (issue 7)
     assert _rows(db_url, "SELECT version_num FROM alembic_version") == [(migrations.head(),)]
+    # The service checked the admin's permission, took a backup first and audited the run.
+    assert _rows(db_url, "SELECT count(*) FROM audit_log WHERE action = 'schema.upgrade'") == [(1,)]
+    assert list((tmp_path / "data" / "backups").glob("*.dump"))
 
 
 async def test_first_run_loads_a_demo_clinic_and_names_its_accounts(

@@ -67,11 +67,19 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# undefined table / column / function / object: this program's queries meet another revision
+# of the schema (an admin is migrating, or rolled it back).
+SCHEMA_MISMATCH_SQLSTATES = frozenset({"42P01", "42703", "42883", "42704"})
+
+
 def classify_error(error: BaseException) -> DatabaseUnavailable:
     """Turn a driver error into one of a few reasons a person can act on."""
     message = str(getattr(error, "orig", None) or error)
     lowered = message.lower()
-    if "password authentication failed" in lowered or "no password supplied" in lowered:
+    sqlstate = getattr(getattr(error, "orig", None) or error, "sqlstate", None)
+    if sqlstate in SCHEMA_MISMATCH_SQLSTATES:
+        reason = "schema"
+    elif "password authentication failed" in lowered or "no password supplied" in lowered:
         reason = "auth"
     elif "does not exist" in lowered and "database" in lowered:
         reason = "no_database"

@@ -17,6 +17,35 @@ if TYPE_CHECKING:
 
 # One key for every process that migrates this database (app, CLI, plain `alembic`).
 MIGRATION_LOCK_KEY = 0x636C696E  # "clin"
+MIGRATION_APPLICATION_NAME = "clinic-tui migrate"
+
+
+class MigrationLocked(RuntimeError):
+    """Another session holds the migration lock. `holder` names it, as far as PostgreSQL knows."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(f"migration lock held by {holder}")
+        self.holder = holder
+
+
+def lock_holder(conn: Any) -> str:
+    """Who holds the migration lock: the application name (which carries the admin's e-mail
+    when the app migrates), the database user, the client address and since when."""
+    row = conn.execute(
+        text(
+            "SELECT a.application_name, a.usename, a.client_addr, a.backend_start, a.pid "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 "
+            "AND l.objid = :key AND l.objsubid = 1 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
+        {"key": MIGRATION_LOCK_KEY},
+    ).first()
+    if row is None:
+        return "?"
+    name, user, address, since, pid = row
+    where = f" @ {address}" if address else ""
+    return f"{name or '?'} ({user}{where}, pid {pid}, {since:%Y-%m-%d %H:%M})"
 
 
 @dataclass(frozen=True)
@@ -24,6 +53,12 @@ class Revision:
     id: str
     down_revision: str | None
     description: str
+    title_en: str = ""
+    title_vi: str = ""
+
+    def title(self, language: str) -> str:
+        """The short title in `language` ("en" / "vi"), falling back to the docstring."""
+        return (self.title_vi if language == "vi" else self.title_en) or self.description
 
 
 def alembic_config(url: str | None = None, *, connection: Any = None) -> Config:
@@ -55,6 +90,8 @@ def chain() -> list[Revision]:
             r.revision,
             r.down_revision if isinstance(r.down_revision, str) else None,
             (r.doc or "").strip().splitlines()[0] if r.doc else "",
+            getattr(r.module, "title_en", ""),
+            getattr(r.module, "title_vi", ""),
         )
         for r in revisions
     ]
@@ -78,21 +115,35 @@ def current(url: str) -> str | None:
 
 
 def upgrade(
-    url: str, target: str = "head", *, on_step: Callable[[str], None] | None = None
+    url: str,
+    target: str = "head",
+    *,
+    on_step: Callable[[str], None] | None = None,
+    who: str | None = None,
 ) -> None:
-    _run(url, "upgrade", target, on_step)
+    _run(url, "upgrade", target, on_step, who)
 
 
-def downgrade(url: str, target: str, *, on_step: Callable[[str], None] | None = None) -> None:
-    _run(url, "downgrade", target, on_step)
+def downgrade(
+    url: str, target: str, *, on_step: Callable[[str], None] | None = None, who: str | None = None
+) -> None:
+    _run(url, "downgrade", target, on_step, who)
 
 
-def _run(url: str, direction: str, target: str, on_step: Callable[[str], None] | None) -> None:
+def _run(
+    url: str,
+    direction: str,
+    target: str,
+    on_step: Callable[[str], None] | None,
+    who: str | None,
+) -> None:
     from alembic import command
 
     config = alembic_config(url)
     if on_step is not None:
         config.attributes["on_step"] = on_step
+    if who is not None:
+        config.attributes["who"] = who
     getattr(command, direction)(config, target)
 
 
@@ -102,7 +153,3 @@ def steps_between(source: str | None, target: str) -> Iterator[Revision]:
     start = ids.index(source) + 1 if source else 0
     end = ids.index(target) + 1 if target != "head" else len(ids)
     yield from revisions[start:end]
-
-
-def advisory_lock_sql() -> Any:
-    return text("SELECT pg_advisory_lock(:key)").bindparams(key=MIGRATION_LOCK_KEY)

@@ -156,6 +156,23 @@ class ClinicApp(App[int]):
             )
         self.open_destination(landing(self.actor).id)
 
+    def schema_moved(self, revision: str | None) -> None:
+        """The admin migrated (either way) or found the database elsewhere than expected."""
+        from dataclasses import replace
+
+        if self.status is None or revision == self.status.revision:
+            return
+        if revision is None:
+            schema = SchemaState.EMPTY
+        elif revision == self.status.head:
+            schema = SchemaState.CURRENT
+        else:
+            schema = SchemaState.BEHIND
+        self.status = replace(self.status, schema=schema, revision=revision)
+
+    def schema_is_current(self) -> bool:
+        return self.status is None or self.status.schema is SchemaState.CURRENT
+
     def action_logout(self) -> None:
         if self.actor is None:
             return
@@ -188,6 +205,18 @@ class ClinicApp(App[int]):
         destination = by_id(destination_id)
         if destination not in allowed(self.actor):
             self.bell()
+            return
+        if not self.schema_is_current() and destination.id != "admin":
+            # Screens would meet tables that are not there (yet, or any more).
+            self.notify(
+                _("The database is at revision {revision}; this program needs {head}. "
+                  "Upgrade it first (F9, Migrations).").format(
+                    revision=self.status.revision if self.status else "?",
+                    head=self.status.head if self.status else "?",
+                ),
+                severity="warning",
+                timeout=10,
+            )  # fmt: skip
             return
         self._leave_screens(lambda: self._switch_to(destination))
 
@@ -283,7 +312,12 @@ class ClinicApp(App[int]):
                 auth.set_locale(session, actor, language)
 
     def on_schedule_changed(self, message: live.ScheduleChanged) -> None:
+        if message.full_refresh:  # the listener reconnected: the server is back
+            self.db_state = "connected"
         live.forward(self, message)
+
+    def on_connection_lost(self, message: live.ConnectionLost) -> None:
+        self.db_state = "unavailable"
 
     def on_unmount(self) -> None:
         live.stop(self)

@@ -183,6 +183,9 @@ class FirstRunScreen(Screen[None]):
 
     @on(Migrated)
     def _migrated(self) -> None:
+        status = self.app.status  # type: ignore[attr-defined]
+        if status is not None:
+            self.app.schema_moved(status.head)  # type: ignore[attr-defined]
         self._show("pane-choose")
 
     # ---- first administrator ------------------------------------------------------------

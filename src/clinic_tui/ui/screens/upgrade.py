@@ -8,9 +8,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _
-from clinic_tui.services import setup
-from clinic_tui.services.access import Permission, require
+from clinic_tui.ui.screens.admin_migrations import event_text
 from clinic_tui.ui.screens.base import ClinicScreen
 from clinic_tui.ui.widgets.migration_progress import MigrationProgress
 
@@ -79,21 +79,33 @@ class UpgradeScreen(ClinicScreen):
 
     @work(thread=True, exclusive=True, group="upgrade", exit_on_error=False)
     def _run(self) -> None:
-        require(self.app.actor, Permission.DATABASE_ADMIN)  # type: ignore[attr-defined]
+        from clinic_tui.services import schema_admin
+
+        app = self.app
+        status = app.status  # type: ignore[attr-defined]
         try:
-            setup.migrate_to_head(
-                self.app.database.url,  # type: ignore[attr-defined]
-                lambda done, total, rev: self.post_message(self.Progress(done, total, rev)),
+            outcome = schema_admin.run(
+                app.database.url,  # type: ignore[attr-defined]
+                app.actor,  # type: ignore[attr-defined]
+                schema_admin.plan(status.revision, "head"),
+                backup_dir=app.settings.backup_dir,  # type: ignore[attr-defined]
+                keep_backups=app.settings.backup_keep,  # type: ignore[attr-defined]
+                on_event=lambda event: self.post_message(
+                    self.Progress(event.done, event.total, event_text(event))
+                ),
             )
         except Exception as error:
-            self.post_message(self.Finished(str(error).splitlines()[0]))
+            self.post_message(self.Finished(describe_database_error(error)))
             return
-        self.post_message(self.Finished(None))
+        if outcome.locked_by:
+            self.post_message(self.Finished(_("another migration is running ({holder})").format(
+                holder=outcome.locked_by)))  # fmt: skip
+            return
+        self.post_message(self.Finished(outcome.error))
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
-        line = f"✓ {message.line}" if message.done else ""
-        self.query_one(MigrationProgress).step(message.done, message.total, line)
+        self.query_one(MigrationProgress).step(message.done, message.total, message.line)
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:

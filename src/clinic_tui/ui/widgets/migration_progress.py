@@ -17,6 +17,10 @@ class MigrationProgress(Vertical):
         yield ProgressBar(total=None, show_eta=False, id="migration-bar")
         yield Log(id="migration-log", auto_scroll=True)
 
+    def clear(self) -> None:
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one(Log).clear()
+
     def step(self, done: int, total: int, line: str) -> None:
         bar = self.query_one(ProgressBar)
         bar.update(total=max(total, 1), progress=done)
