@@ -145,7 +145,7 @@ def test_snapshot_mid_upgrade(snap_compare, app_factory, staff) -> None:
 
 
 def test_snapshot_verify_checklist(snap_compare, app_factory, staff) -> None:
-    staff("admin@clinic.vn", role="ADMIN")
+    staff("admin@clinic.vn", role="ADMIN", locale="vi")
     app = app_factory(lang="vi")
 
     async def run_before(pilot) -> None:
