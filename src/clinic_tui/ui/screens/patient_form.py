@@ -58,6 +58,7 @@ class PatientFormScreen(ClinicScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="patient_form.save", priority=True),
         Binding("escape", "close", N_("Back"), id="patient_form.close"),
+        Binding("ctrl+r", "clinical_record", N_("Clinical record"), id="patient_form.clinical"),
     ]
 
     class Loaded(Message):
@@ -465,6 +466,19 @@ class PatientFormScreen(ClinicScreen):
             ),
             answered,
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clinical_record":
+            from clinic_tui.ui.screens.clinical import can_open
+
+            return self.patient_id is not None and can_open(getattr(self.app, "actor", None))
+        return True
+
+    def action_clinical_record(self) -> None:
+        from clinic_tui.ui.screens.clinical import ClinicalRecordScreen
+
+        if self.check_action("clinical_record", ()) and self.patient_id is not None:
+            self.app.push_screen(ClinicalRecordScreen(self.patient_id))
 
     def action_close(self) -> None:
         if not self.has_unsaved_changes():

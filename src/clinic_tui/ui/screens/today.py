@@ -51,6 +51,7 @@ class TodayScreen(ClinicScreen):
         Binding("x", "act('no_show')", N_("No-show"), id="today.no_show"),
         Binding("d", "act('complete')", N_("Complete"), id="today.complete"),
         Binding("a", "toggle_all", N_("All therapists"), id="today.all"),
+        Binding("ctrl+r", "clinical_record", N_("Clinical record"), id="today.clinical"),
         Binding(
             "pageup",
             "shift(-1)",
@@ -108,7 +109,18 @@ class TodayScreen(ClinicScreen):
             return str(parameters[0]) in permitted(getattr(self.app, "actor", None))
         if action == "toggle_all":
             return self.is_doctor
+        if action == "clinical_record":
+            from clinic_tui.ui.screens.clinical import can_open
+
+            return can_open(getattr(self.app, "actor", None))
         return True
+
+    def action_clinical_record(self) -> None:
+        from clinic_tui.ui.screens.clinical import ClinicalRecordScreen
+
+        entry = self._selected()
+        if entry is not None:
+            self.app.push_screen(ClinicalRecordScreen(entry.patient_id))
 
     # ---- loading ------------------------------------------------------------------------
 
