@@ -22,13 +22,19 @@ from sqlalchemy.orm import Session
 import clinic_tui.services
 from clinic_tui.models import AuditEntry
 from clinic_tui.services.access import ROLE_PERMISSIONS, Actor, Permission, PermissionDenied, Role
-from tests.db import test_permissions_admin, test_permissions_billing, test_permissions_clinic
+from tests.db import (
+    test_permissions_admin,
+    test_permissions_billing,
+    test_permissions_checklist,
+    test_permissions_clinic,
+)
 from tests.db.test_permissions_clinic import Need, Operation, add_user
 
 OPERATIONS: list[tuple[str, Operation, Need]] = [
     *test_permissions_clinic.OPERATIONS,
     *test_permissions_billing.OPERATIONS,
     *test_permissions_admin.OPERATIONS,
+    *test_permissions_checklist.OPERATIONS,
 ]
 OUTSIDE_SESSION = [row[0] for row in test_permissions_admin.OUTSIDE_SESSION]
 

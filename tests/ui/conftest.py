@@ -77,6 +77,17 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*["space" if char == " " else char for char in text])
 
 
+async def tick_checklist_and_check_in(app, pilot) -> None:
+    """The check-in checklist is open: tick every item, then check in (Ctrl+S)."""
+    from textual.widgets import Checkbox
+
+    assert app.screen.__class__.__name__ == "ChecklistDialog", app.screen
+    for box in app.screen.query(Checkbox):
+        box.value = True
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
+
+
 def screen_text(app: object) -> str:
     """Everything the current screen shows, as plain text (what a person reads)."""
     from textual.widgets import Button, Input, Label, Static

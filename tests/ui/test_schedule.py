@@ -26,7 +26,13 @@ from clinic_tui.services import scheduling as sched
 from clinic_tui.services.access import Actor, Role
 from clinic_tui.services.passwords import hash_password
 from clinic_tui.ui.widgets.schedule_grid import ScheduleGrid
-from tests.ui.conftest import PASSWORD, screen_text, settle, type_text
+from tests.ui.conftest import (
+    PASSWORD,
+    screen_text,
+    settle,
+    tick_checklist_and_check_in,
+    type_text,
+)
 
 _soon = date.today() + timedelta(days=21)
 MONDAY = _soon - timedelta(days=_soon.weekday())
@@ -557,6 +563,7 @@ async def test_check_in_and_complete_from_the_grid(app_factory, db_url) -> None:
         await settle(app, pilot)
         await pilot.press("c")
         await settle(app, pilot)
+        await tick_checklist_and_check_in(app, pilot)
         assert "Checked in: Nguyễn Văn An." in screen_text(app)
         assert grid.cell_text(cell(grid, "Nguyễn Thị Lan", time(7, 0)), 20).strip() == "✓ An (N.V.)"
         await pilot.press("enter")

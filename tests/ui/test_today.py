@@ -8,7 +8,7 @@ from datetime import time, timedelta
 from textual.widgets import DataTable
 
 from clinic_tui.services import scheduling as sched
-from tests.ui.conftest import screen_text, settle
+from tests.ui.conftest import screen_text, settle, tick_checklist_and_check_in
 from tests.ui.test_schedule import (
     build_clinic,
     committed,
@@ -89,6 +89,7 @@ async def test_check_in_no_show_and_complete_keys(app_factory, db_url) -> None:
         await _select(app, pilot, "Nguyễn Văn An")
         await pilot.press("c")
         await settle(app, pilot)
+        await tick_checklist_and_check_in(app, pilot)
         assert "Checked in: Nguyễn Văn An." in screen_text(app)
         statuses = {row[2]: row[1] for row in _list(app)}
         assert statuses == {"Nguyễn Văn An": "✓ Checked in", "Đỗ Thị Mai": "✔ Completed",

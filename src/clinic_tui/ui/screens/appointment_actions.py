@@ -98,6 +98,14 @@ def move_request(entry: DayListEntry, slot_minutes: int = 30) -> MoveRequest:
                        entry.day, entry.start, entry.end, slot_minutes)  # fmt: skip
 
 
+def checklist_applies(entry: DayListEntry) -> bool:
+    """A visit that can be checked in now goes through the checklist first; any other gets the
+    service's refusal straight away (too early, already checked in, …), not a form to fill."""
+    from clinic_tui.ui.widgets.schedule_text import clinic_today
+
+    return entry.status == "SCHEDULED" and entry.day == clinic_today()
+
+
 @dataclass(frozen=True)
 class ActionOutcome:
     text: Callable[[], str] | None = None
@@ -239,7 +247,23 @@ class AppointmentActionsScreen(ModalScreen[ActionOutcome | None]):
             reason_field.show_error(None)
             self._start(action, entry, reason)
             return
+        if action == "check_in" and checklist_applies(entry):
+            self._check_in_with_checklist(entry)
+            return
         self._start(action, entry, None)
+
+    def _check_in_with_checklist(self, entry: DayListEntry) -> None:
+        from clinic_tui.ui.screens.checklist_dialog import ChecklistDialog
+
+        def checked(done: bool | None) -> None:
+            if done:
+                self.dismiss(ActionOutcome(text=done_text("check_in", entry)))
+
+        self.app.push_screen(
+            ChecklistDialog(appointment_id=entry.appointment_id, patient_name=entry.patient_name,
+                            expected_version=entry.version),
+            checked,
+        )  # fmt: skip
 
     @on(Input.Submitted, "#cancel-reason")
     def _reason_given(self) -> None:

@@ -20,6 +20,7 @@ from clinic_tui.services.access import Role
 from clinic_tui.ui.live import Debounced, ScheduleChanged
 from clinic_tui.ui.screens.appointment_actions import (
     ActionOutcome,
+    checklist_applies,
     done_text,
     perform,
     permitted,
@@ -239,8 +240,23 @@ class TodayScreen(ClinicScreen):
     # ---- acting -------------------------------------------------------------------------
 
     def action_act(self, action: str) -> None:
+        from clinic_tui.ui.screens.checklist_dialog import ChecklistDialog
+
         entry = self._selected()
         if entry is None or self._busy:
+            return
+        if action == "check_in" and checklist_applies(entry):
+            # Checking in goes through the clinic's checklist (consent, ID, card, …).
+            def checked(done: bool | None) -> None:
+                if done:
+                    self._say(done_text("check_in", entry))
+                    self.reload_schedule()
+
+            self.app.push_screen(
+                ChecklistDialog(appointment_id=entry.appointment_id,
+                                patient_name=entry.patient_name, expected_version=entry.version),
+                checked,
+            )  # fmt: skip
             return
         self._busy = True
         self._act(action, entry)
