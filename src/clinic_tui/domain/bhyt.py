@@ -61,7 +61,8 @@ _LEVEL_DIGITS: Final = frozenset(str(level) for level in LEVEL_COVERAGE)
 
 # Dropped after NFC and upper case: any Unicode whitespace, zero-width space and BOM, the
 # ASCII hyphen-minus, the Unicode hyphens and dashes U+2010–U+2015, the minus sign, and dots.
-_SEPARATORS: Final = re.compile(r"[\s\u200b\ufeff\-\u2010-\u2015\u2212.]")
+# And NUL: PostgreSQL refuses it in text, and a normalised entry is looked up in the database.
+_SEPARATORS: Final = re.compile(r"[\s\u200b\ufeff\-\u2010-\u2015\u2212.\x00]")
 
 
 class CardProblem(StrEnum):
@@ -103,7 +104,7 @@ class CardError(ValueError):
 
 
 def normalise_card_text(text: str) -> str:
-    """Unicode NFC, then upper case, then drop spaces, dashes and dots.
+    """Unicode NFC, then upper case, then drop spaces, dashes, dots (and NUL).
 
     >>> normalise_card_text("dn-4 79.1234567890")
     'DN4791234567890'

@@ -45,8 +45,9 @@ MIN_CARD_LENGTH: Final = 6
 # Letters PostgreSQL's unaccent rules map that have no Unicode decomposition (ascii_fold
 # covers every letter that decomposes, and đ).
 _EXTRA_FOLD: Final = str.maketrans(
-    {"ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ŧ": "t", "ı": "i", "æ": "ae", "œ": "oe", "ß": "ss"}
-)
+    {"ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ŧ": "t", "ı": "i", "æ": "ae", "œ": "oe", "ß": "ss",
+     "\x00": None}
+)  # fmt: skip
 _PHONE_SEPARATORS: Final = re.compile(r"[\s.\-()/\u2010-\u2015]")
 _CODE: Final = re.compile(r"BN(?:[\s\-]*[0-9A-Z][0-9A-Z\s\-]*)?")
 _CARD: Final = re.compile(r"[A-Z]{2}[0-9]+")
@@ -55,10 +56,14 @@ _WORD_SEPARATORS: Final = re.compile(r"[\s,;.]+")
 
 def _clean(text: str) -> str:
     """NFC, control characters (NUL among them: PostgreSQL refuses it) and lone surrogates
-    (UTF-8 cannot carry them to the database) turned into spaces."""
+    (UTF-8 cannot carry them to the database) turned into spaces; invisible format
+    characters (zero-width spaces, joiners, BOMs, direction marks that come with pasted
+    text) dropped, as the patient form drops them from what it stores."""
     text = "".join(
-        " " if unicodedata.category(char) in ("Cc", "Cs") else char
-        for char in text[: MAX_QUERY_LENGTH * 2]
+        " " if category in ("Cc", "Cs") else "" if category == "Cf" else char
+        for char, category in (
+            (char, unicodedata.category(char)) for char in text[: MAX_QUERY_LENGTH * 2]
+        )
     )
     text = unicodedata.normalize("NFC", text)
     return text.strip()[:MAX_QUERY_LENGTH]
@@ -66,7 +71,10 @@ def _clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """Accent-free lower case, equal to PostgreSQL's ``f_unaccent(lower(text))`` for
-    Vietnamese: "Nguyễn Văn Đoàn" → "nguyen van doan". Spacing is kept as it is."""
+    Vietnamese: "Nguyễn Văn Đoàn" → "nguyen van doan". Spacing is kept as it is.
+
+    NUL is dropped: PostgreSQL refuses it in any text, so no stored value holds one, and a
+    folded key is sent to the database as typed by whoever calls this."""
     return ascii_fold(unicodedata.normalize("NFC", text).lower()).translate(_EXTRA_FOLD)
 
 

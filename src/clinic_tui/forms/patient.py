@@ -298,9 +298,13 @@ class _Checker:
         return cleaned
 
     def bounded(
-        self, field: str, limit: int, problem: PatientProblem, *, required: bool = False
-    ) -> str | None:
+        self, field: str, limit: int, problem: PatientProblem, *, required: bool = False,
+        upper: bool = False,
+    ) -> str | None:  # fmt: skip
         value = self.text(field, required=required)
+        if value is not None and upper:
+            # Measured as stored: upper case can lengthen ("ß" → "SS") or decompose ("ΐ").
+            value = unicodedata.normalize("NFC", value.upper())
         if value is not None and len(value) > limit:
             self.problems[field] = problem
             return None
@@ -349,7 +353,7 @@ class _Checker:
         )
         facility_code = self.bounded(
             "registered_facility_code", _LIMITS["registered_facility_code"],
-            PatientProblem.TEXT_TOO_LONG,
+            PatientProblem.TEXT_TOO_LONG, upper=True,
         )  # fmt: skip
         facility_name = self.bounded(
             "registered_facility_name", _LIMITS["registered_facility_name"],
@@ -361,7 +365,7 @@ class _Checker:
             card=card,
             valid_from=valid_from,
             valid_to=valid_to,
-            registered_facility_code=facility_code.upper() if facility_code else None,
+            registered_facility_code=facility_code,
             registered_facility_name=facility_name,
             five_year_continuous_from=continuous,
         )
@@ -393,7 +397,8 @@ class _Checker:
 
 
 def _email(value: str) -> str | None:
-    address = value.lower()
+    # Lower case can compose what upper case could not: "T" + U+0308 becomes U+1E97.
+    address = unicodedata.normalize("NFC", value.lower())
     return address if len(address) <= _EMAIL_LIMIT and _EMAIL.fullmatch(address) else None
 
 

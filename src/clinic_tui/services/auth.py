@@ -51,7 +51,16 @@ class AccountError(Exception):
 
 
 def normalise_email(email: str) -> str:
-    return unicodedata.normalize("NFC", email).strip().lower()
+    from clinic_tui.forms.patient import clean_text  # a NUL would reach PostgreSQL
+
+    # Lower case can decompose ("T" + U+0308): compose after lowering.
+    return unicodedata.normalize("NFC", clean_text(email).lower())
+
+
+def clean_name(full_name: str) -> str:
+    from clinic_tui.forms.patient import clean_text
+
+    return clean_text(full_name)
 
 
 def _now() -> datetime:
@@ -162,7 +171,7 @@ def validate_account(
     full_name: str, email: str, password: str, password_again: str
 ) -> dict[str, AccountProblem]:
     problems: dict[str, AccountProblem] = {}
-    if not unicodedata.normalize("NFC", full_name).strip():
+    if not clean_name(full_name):
         problems["full_name"] = AccountProblem.NAME_REQUIRED
     address = normalise_email(email)
     local, _at, domain = address.partition("@")
@@ -189,7 +198,7 @@ def create_first_admin(
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),
-        full_name=unicodedata.normalize("NFC", full_name).strip(),
+        full_name=clean_name(full_name),
         role=Role.ADMIN.value,
     )
     session.add(user)
@@ -218,7 +227,7 @@ def create_user(
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),
-        full_name=unicodedata.normalize("NFC", full_name).strip(),
+        full_name=clean_name(full_name),
         role=role.value,
     )
     session.add(user)

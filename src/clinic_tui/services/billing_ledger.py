@@ -10,7 +10,6 @@ worker thread to the UI. Nothing here writes.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,7 +73,9 @@ def service_codes(
     """Active codes whose code or either name holds every typed word, accents ignored on both
     sides by ``f_unaccent`` in SQL; codes starting with the text first."""
     require_any(actor, Permission.INVOICE_WRITE, Permission.LOOKUP)
-    words = unicodedata.normalize("NFC", text).split()
+    from clinic_tui.forms.patient import clean_text  # control characters out (NUL breaks SQL)
+
+    words = clean_text(text).split()
     params: dict[str, Any] = {"limit": max(1, min(limit, 100)), "first": ""}
     clauses = []
     for index, word in enumerate(words[:8]):
@@ -147,7 +148,9 @@ class ReasonRequired(BillingError):
 
 
 def clean_reason(reason: str) -> str:
-    cleaned = " ".join(unicodedata.normalize("NFC", reason or "").split())
+    from clinic_tui.forms.patient import clean_text  # control characters out (NUL breaks SQL)
+
+    cleaned = clean_text(reason or "")
     if not cleaned:
         raise ReasonRequired("a reason is required")
     return cleaned[:1000]

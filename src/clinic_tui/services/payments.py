@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -88,7 +87,9 @@ def _dong(value: object, problem: PaymentProblem = PaymentProblem.AMOUNT) -> Dec
 def _reference(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
-    cleaned = unicodedata.normalize("NFC", value).strip()
+    from clinic_tui.forms.patient import clean_text  # a NUL would reach PostgreSQL
+
+    cleaned = clean_text(value)
     if len(cleaned) > limit:
         raise InvalidPayment(PaymentProblem.REFERENCE, cleaned[:20])
     return cleaned or None

@@ -121,7 +121,8 @@ class Checker:
 
     def whole(self, field: str, value: int | str, low: int, high: int, msgid: str) -> int | None:
         text = str(value).strip()
-        if isinstance(value, bool) or not text.isdigit() or not low <= int(text) <= high:
+        digits = text.isascii() and text.isdigit() and len(text) <= 15  # not "²", not 10⁴ digits
+        if isinstance(value, bool) or not digits or not low <= int(text) <= high:
             self.refuse(field, msgid)
             return None
         return int(text)

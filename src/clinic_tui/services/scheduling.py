@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -53,10 +52,11 @@ _EXCEPTIONS = cast(Table, ScheduleException.__table__)
 
 def nfc(value: str | None) -> str | None:
     """Typed text as stored (DESIGN §3): NFC, trimmed, None when blank."""
+    from clinic_tui.forms.patient import clean_text  # control characters out (NUL breaks SQL)
+
     if value is None:
         return None
-    value = unicodedata.normalize("NFC", value).strip()
-    return value or None
+    return clean_text(value, multiline=True) or None
 
 
 def clinic_now() -> datetime:

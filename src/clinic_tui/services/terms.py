@@ -116,11 +116,14 @@ class TermEditConflict(Exception):
 def clean(value: str, *, keep_lines: bool = False) -> str:
     """NFC; control characters dropped (PostgreSQL refuses NUL, terminals send escapes);
     whitespace collapsed, or, for descriptions, only within each line."""
-    value = unicodedata.normalize("NFC", value)
+    # Drop first, compose after: a mark separated from its letter by an invisible character
+    # must still compose into one NFC character.
     if keep_lines:
         lines = ("".join(ch for ch in line if ch.isprintable()) for line in value.splitlines())
-        return "\n".join(" ".join(line.split()) for line in lines).strip()
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+        kept = "\n".join(" ".join(line.split()) for line in lines).strip()
+    else:
+        kept = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+    return unicodedata.normalize("NFC", kept)
 
 
 def _like_escape(value: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -160,7 +161,7 @@ class AppointmentActionsScreen(ModalScreen[ActionOutcome | None]):
 
     def relabel(self) -> None:
         entry = self.entry
-        title = f"{entry.patient_name} · {entry.patient_code}" if entry else _("Appointment")
+        title = Text(f"{entry.patient_name} · {entry.patient_code}") if entry else _("Appointment")
         self.query_one("#actions-title", Static).update(title)
         details = ""
         if entry is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -95,8 +96,10 @@ class ClinicalRecordScreen(TabbedScreen):
         else:
             born = format_date(self.record.date_of_birth) if self.record.date_of_birth else "—"
             line.update(
-                _("Clinical record: {name} · {code} · born {born}").format(
-                    name=self.record.full_name, code=self.record.patient_code, born=born
+                Text(  # the patient's name as typed, never markup
+                    _("Clinical record: {name} · {code} · born {born}").format(
+                        name=self.record.full_name, code=self.record.patient_code, born=born
+                    )
                 )
             )
 

@@ -297,9 +297,9 @@ class InvoicingScreen(ClinicScreen):
         table.clear()
         for index, hit in enumerate(self._hits):
             table.add_row(
-                getattr(hit, "patient_code", ""),
-                hit.full_name,
-                hit.card_number or "—",
+                Text(getattr(hit, "patient_code", "")),
+                Text(hit.full_name),  # typed text, never markup
+                Text(hit.card_number or "—"),
                 key=str(index),
             )
         table.display = bool(self._hits) and self.invoice is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -145,7 +146,7 @@ class PatientFormScreen(ClinicScreen):
         if self.patient_id is None:
             title = _("New patient")
         elif self.record is not None:
-            title = f"{self.record.full_name} · {self.record.patient_code}"
+            title = Text(f"{self.record.full_name} · {self.record.patient_code}")  # not markup
         else:
             title = _("Patient record")
         self.query_one("#patient-form-title", Static).update(title)
@@ -344,8 +345,10 @@ class PatientFormScreen(ClinicScreen):
         for hit in self._similar:
             options.add_option(
                 Option(
-                    f"{hit.full_name} · {format_date(hit.date_of_birth)} · {hit.phone or '—'} · "
-                    f"{hit.card_number or '—'} · {hit.patient_code}",
+                    Text(
+                        f"{hit.full_name} · {format_date(hit.date_of_birth)} · "
+                        f"{hit.phone or '—'} · {hit.card_number or '—'} · {hit.patient_code}"
+                    ),
                     id=str(hit.id),
                 )
             )

@@ -34,7 +34,8 @@ PAYMENT_PROBLEMS = {
 def parse_dong(text: str) -> int | None:
     """Whole dong typed with or without separators ("150,000", "150.000", "150 000")."""
     digits = "".join(char for char in text if char not in " ,.\u00a0")
-    return int(digits) if digits.isdigit() else None
+    # ASCII only ("²" is a digit to isdigit, not to int) and no more than a dong amount needs.
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 15 else None
 
 
 class PaymentDialog(ModalScreen[bool]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -151,8 +152,8 @@ class PatientPicker(Vertical):
         options = self.query_one(".patient-hits", OptionList)
         options.clear_options()
         for hit in self._hits:
-            options.add_option(Option(f"{hit.full_name} · {format_date(hit.date_of_birth)} · "
-                                      f"{hit.patient_code}", id=str(hit.id)))  # fmt: skip
+            options.add_option(Option(Text(f"{hit.full_name} · {format_date(hit.date_of_birth)} · "
+                                           f"{hit.patient_code}"), id=str(hit.id)))  # fmt: skip
         options.display = bool(self._hits)
         if self._hits:
             options.highlighted = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -136,7 +137,7 @@ class PatientPicker(Vertical):
             card = card_text(hit.card_status, hit.card_valid_to)
             born, phone = format_date(hit.date_of_birth), hit.phone or "—"
             text = f"{hit.full_name} · {born} · {phone} · {hit.patient_code} · {card}"
-            results.add_option(Option(text, id=str(hit.id)))
+            results.add_option(Option(Text(text), id=str(hit.id)))  # typed text, never markup
         results.display = bool(hits)
         if hits:
             results.highlighted = 0
