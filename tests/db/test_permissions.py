@@ -27,6 +27,9 @@ from tests.db import (
     test_permissions_billing,
     test_permissions_checklist,
     test_permissions_clinic,
+    test_permissions_measures,
+    test_permissions_plans,
+    test_permissions_video,
 )
 from tests.db.test_permissions_clinic import Need, Operation, add_user
 
@@ -35,6 +38,9 @@ OPERATIONS: list[tuple[str, Operation, Need]] = [
     *test_permissions_billing.OPERATIONS,
     *test_permissions_admin.OPERATIONS,
     *test_permissions_checklist.OPERATIONS,
+    *test_permissions_video.OPERATIONS,
+    *test_permissions_plans.OPERATIONS,
+    *test_permissions_measures.OPERATIONS,
 ]
 OUTSIDE_SESSION = [row[0] for row in test_permissions_admin.OUTSIDE_SESSION]
 

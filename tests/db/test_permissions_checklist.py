@@ -19,7 +19,11 @@ from tests.db.test_permissions_clinic import DAY, Need, Operation, booked, setup
 
 
 def _template(session: Session, *, active: bool = True) -> Any:
-    """A template with one required item, in use unless ``active`` is False."""
+    """A template with one required item, in use unless ``active`` is False (the seeded
+    default checklist is removed first: this one is the only one)."""
+    from tests.db.test_checklists import without_the_seeded_checklist
+
+    without_the_seeded_checklist(session)
     admin = setup_admin(session)
     made = checklists.create_template(session, admin, name_en="Check-in", name_vi="Tiếp đón")
     checklists.add_item(

@@ -29,6 +29,8 @@ TABS: tuple[PanelTab, ...] = (
     PanelTab("monitoring", N_("Monitoring"), f"{_SCREENS}.admin_monitoring:MonitoringPanel",
              Permission.DATABASE_ADMIN),
     PanelTab("staff", N_("Staff"), f"{_SCREENS}.admin_staff:StaffPanel", Permission.USER_ADMIN),
+    PanelTab("webhooks", N_("Webhook events"), f"{_SCREENS}.admin_webhooks:WebhooksPanel",
+             Permission.DATABASE_ADMIN),
     PanelTab("checklists", N_("Check-in checklists"),
              f"{_SCREENS}.admin_checklists:ChecklistsPanel", Permission.REFERENCE_ADMIN),
     PanelTab("reference", N_("Reference data"), f"{_SCREENS}.admin_reference:ReferencePanel",

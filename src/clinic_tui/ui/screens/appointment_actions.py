@@ -111,6 +111,7 @@ def checklist_applies(entry: DayListEntry) -> bool:
 class ActionOutcome:
     text: Callable[[], str] | None = None
     move: MoveRequest | None = None
+    completed: DayListEntry | None = None  # a visit just completed: its session comes next
 
 
 class AppointmentActionsScreen(ModalScreen[ActionOutcome | None]):
@@ -128,9 +129,16 @@ class AppointmentActionsScreen(ModalScreen[ActionOutcome | None]):
             self.entry = entry
 
     class Finished(Message):
-        def __init__(self, text: Callable[[], str], *, ok: bool, stale: bool = False) -> None:
+        def __init__(
+            self,
+            text: Callable[[], str],
+            *,
+            ok: bool,
+            stale: bool = False,
+            completed: DayListEntry | None = None,
+        ) -> None:
             super().__init__()
-            self.text, self.ok, self.stale = text, ok, stale
+            self.text, self.ok, self.stale, self.completed = text, ok, stale, completed
 
     def __init__(self, entry: DayListEntry | None = None, *,
                  appointment_id: uuid.UUID | None = None, day: date | None = None,
@@ -284,13 +292,14 @@ class AppointmentActionsScreen(ModalScreen[ActionOutcome | None]):
             stale = isinstance(error, ScheduleConflict)
             self.post_message(self.Finished(refusal(error, entry), ok=False, stale=stale))
             return
-        self.post_message(self.Finished(done_text(action, entry), ok=True))
+        completed = entry if action == "complete" else None
+        self.post_message(self.Finished(done_text(action, entry), ok=True, completed=completed))
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
         self._busy = False
         if message.ok:
-            self.dismiss(ActionOutcome(text=message.text))
+            self.dismiss(ActionOutcome(text=message.text, completed=message.completed))
             return
         self._say(message.text)
         if message.stale and self.entry is not None:

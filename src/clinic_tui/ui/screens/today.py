@@ -72,9 +72,12 @@ class TodayScreen(ClinicScreen):
             self.seq, self.entries = seq, entries
 
     class Said(Message):
-        def __init__(self, text: Callable[[], str], *, reload: bool = True) -> None:
+        def __init__(
+            self, text: Callable[[], str], *, reload: bool = True, completed: object = None
+        ) -> None:
             super().__init__()
             self.text, self.reload = text, reload
+            self.completed = completed  # the entry just completed: its session comes next
 
     def __init__(self, day: date | None = None) -> None:
         super().__init__(id="today")
@@ -268,7 +271,8 @@ class TodayScreen(ClinicScreen):
         except Exception as error:
             self.post_message(self.Said(refusal(error, entry)))
             return
-        self.post_message(self.Said(done_text(action, entry)))
+        completed = entry if action == "complete" else None
+        self.post_message(self.Said(done_text(action, entry), completed=completed))
 
     @on(Said)
     def _said(self, message: Said) -> None:
@@ -276,6 +280,27 @@ class TodayScreen(ClinicScreen):
         self._say(message.text)
         if message.reload:
             self.reload_schedule()
+        if message.completed is not None:
+            self.record_session(message.completed)  # type: ignore[arg-type]
+
+    def record_session(self, entry: DayListEntry) -> None:
+        """A therapist (or admin) who completes a visit records its treatment session."""
+        from clinic_tui.services.access import Permission
+        from clinic_tui.ui.screens.clinical_session_dialog import SessionDialog, session_saved
+
+        actor = getattr(self.app, "actor", None)
+        if actor is None or not actor.can(Permission.CLINICAL_WRITE):
+            return
+
+        def recorded(session: object) -> None:
+            text = session_saved(session)  # type: ignore[arg-type]
+            if text is not None:
+                self._say(text)
+
+        self.app.push_screen(
+            SessionDialog(appointment_id=entry.appointment_id, patient_id=entry.patient_id),
+            recorded,
+        )
 
     @on(DataTable.RowSelected, "#today-list")
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -297,6 +322,8 @@ class TodayScreen(ClinicScreen):
             return
         self._say(outcome.text)
         self.reload_schedule()
+        if outcome.completed is not None:
+            self.record_session(outcome.completed)
 
     # ---- days and whose -----------------------------------------------------------------
 
