@@ -181,3 +181,23 @@ async def test_a_therapist_sees_their_own_list_first(app_factory, db_url) -> Non
         assert [r[2] for r in _list(app)] == ["Nguyễn Văn An", "Lê Hoàng Nam", "Đỗ Thị Mai"]
         assert "all therapists" in str(app.screen.query_one("#today-title").render())
     assert rows(db_url, "SELECT count(*) FROM appointments WHERE status = 'CHECKED_IN'") == [(1,)]
+
+
+async def test_a_therapist_completing_a_visit_is_asked_for_its_session(app_factory, db_url):
+    from clinic_tui.ui.screens.clinical_session_dialog import SessionDialog
+
+    desk = build_clinic(db_url)
+    insert_appointment(db_url, desk, "Nguyễn Văn An", "Nguyễn Thị Lan", _today(),
+                       time(0, 0), time(0, 30), status="CHECKED_IN")  # fmt: skip
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(app, pilot, "doctor@clinic.vn")
+        assert app.screen.id == "today"
+        await _select(app, pilot, "Nguyễn Văn An")
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SessionDialog)
+        await pilot.press("escape")  # recorded later, or not at all: the visit stays completed
+        await settle(app, pilot)
+        assert app.screen.id == "today"
+        assert "Completed: Nguyễn Văn An." in screen_text(app)
