@@ -81,6 +81,8 @@ class MigrationsPanel(AdminPanel):
         yield Static(id="migrations-result")
 
     def on_mount(self) -> None:
+        # The log takes its room only once something runs: the chain gets the screen.
+        self.query_one(MigrationProgress).display = False
         self.relabel()
         self.shown()
 
@@ -341,6 +343,7 @@ class MigrationsPanel(AdminPanel):
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
+        self.query_one(MigrationProgress).display = True
         self.events.append(message.event)
         self.query_one(MigrationProgress).step(
             message.event.done, message.event.total, event_text(message.event)
