@@ -79,6 +79,12 @@ class Invoice(Timestamps, Base):
         CheckConstraint("status = 'DRAFT' OR invoice_number IS NOT NULL", name="issued_number"),
         Index("ix_invoices_patient_date", "patient_id", "service_date"),
         Index("ix_invoices_issued_at", "issued_at"),
+        # "Replaced by" is looked up on every invoice shown: partial, as few invoices replace.
+        Index(
+            "ix_invoices_replaces_invoice_id",
+            "replaces_invoice_id",
+            postgresql_where=text("replaces_invoice_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -122,6 +122,12 @@ class Appointment(Timestamps, Base):
         ),
         Index("ix_appointments_doctor_date", "doctor_id", "appointment_date"),
         Index("ix_appointments_patient_date", "patient_id", "appointment_date"),
+        # The foreign key's lookup when an appointment row goes: partial, few are moves.
+        Index(
+            "ix_appointments_rescheduled_from_id",
+            "rescheduled_from_id",
+            postgresql_where=text("rescheduled_from_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
