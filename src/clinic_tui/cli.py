@@ -11,6 +11,7 @@ import atexit
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from clinic_tui.i18n import N_, _, format_size, set_language
@@ -177,9 +178,30 @@ def describe_database_error(error: BaseException) -> str:
 # ---- the TUI ------------------------------------------------------------------------------
 
 
+def configure_logging(settings: Settings) -> Path | None:
+    """The program's log: `logs/clinic-tui.log` in the data folder, owner-only (it may name
+    database errors, never patients: services log ids and actions). None when it cannot be
+    written: the front desk works without it."""
+    import logging
+
+    from clinic_tui.private_files import private_append_file, private_folder
+
+    try:
+        path = private_append_file(private_folder(settings.log_dir) / "clinic-tui.log")
+    except OSError:
+        return None
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    return path
+
+
 def _run_app(settings: Settings, _args: argparse.Namespace) -> int:
     from clinic_tui.ui.app import ClinicApp
 
+    configure_logging(settings)
     app = ClinicApp(settings)
     app.run()
     return app.return_code or 0

@@ -185,8 +185,9 @@ def prepare_folder(backup_dir: Path) -> Path:
     """The backup folder, created if needed, readable by its owner only."""
     folder = Path(backup_dir).expanduser().absolute()
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)
+        from clinic_tui.private_files import private_folder
+
+        private_folder(folder)
     except OSError as error:
         raise BackupError(
             N_("The backup folder {folder} cannot be used: {error}"),

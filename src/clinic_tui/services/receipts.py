@@ -181,10 +181,11 @@ def receipt_lines(
 def export_receipt(lines: Sequence[str], directory: Path | str, *, name: str | None = None) -> Path:
     """Write the receipt to a new UTF-8 file readable by its owner only (0600): a receipt holds
     a patient's name and what they were treated for. A directory this creates is 0700."""
+    from clinic_tui.private_files import private_folder
+
     folder = Path(directory)
     if not folder.exists():
-        folder.mkdir(mode=0o700, parents=True)
-        folder.chmod(0o700)  # mkdir's mode is reduced by the umask; make it exact
+        private_folder(folder)
     if name is None:
         stamp = datetime.now(CLINIC_TIMEZONE).strftime("%Y%m%d-%H%M%S")
         name = f"receipt-{stamp}-{secrets.token_hex(3)}.txt"
