@@ -122,6 +122,26 @@ async def test_verify_checklist(app_factory, staff) -> None:
         assert marks == {"✓"}
 
 
+def footer_actions(app) -> set[str]:
+    from clinic_tui.ui.widgets.footer import FooterKey
+
+    return {key.action for key in app.screen.query(FooterKey)}
+
+
+async def test_the_footer_offers_migrating_only_while_nothing_runs(app_factory, staff) -> None:
+    staff("admin@clinic.vn", role="ADMIN")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = await _open_migrations(app, pilot)
+        assert {"upgrade_to_head", "downgrade_one"} <= footer_actions(app)
+        panel.running = True  # what starting a migration does
+        await settle(app, pilot)
+        assert not {"upgrade_to_head", "downgrade_one"} & footer_actions(app)
+        panel.running = False
+        await settle(app, pilot)
+        assert {"upgrade_to_head", "downgrade_one"} <= footer_actions(app)
+
+
 def test_snapshot_mid_upgrade(snap_compare, app_factory, staff) -> None:
     staff("admin@clinic.vn", role="ADMIN")
     app = app_factory()

@@ -181,14 +181,6 @@ async def test_every_screen_two_hundred_rounds_keeps_memory_flat(
     assert growth <= MAX_GROWTH_MB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the first tab switch after the admin screen opens bounces: TabbedContent.active "
-    "goes verify -> migrations (a widget of the migrations pane takes focus: TabPane.Focused) "
-    "-> verify (TabbedScreen._focus_tab), and TabbedScreen._activated calls shown() each "
-    "time, so the checks run twice; on opening, MigrationsPanel loads twice (its on_mount "
-    "calls shown(), and so does the first TabActivated)",
-)
 async def test_showing_a_tab_loads_it_once(app_factory, db_url, ended) -> None:
     build_clinic(db_url)
     app = app_factory()

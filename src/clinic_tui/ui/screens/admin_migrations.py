@@ -10,12 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Checkbox, DataTable, Static
 
 from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _, current_language
 from clinic_tui.ui.screens.admin import AdminPanel
 from clinic_tui.ui.widgets.migration_progress import MigrationProgress
+from clinic_tui.ui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
     from clinic_tui.services.schema_admin import (
@@ -35,6 +37,9 @@ def event_text(event: MigrationEvent) -> str:
 
 
 class MigrationsPanel(AdminPanel):
+    # The footer offers upgrade and roll back only while nothing runs.
+    running: var[bool] = var(False, bindings=True)
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "upgrade_to_head", N_("Upgrade to the latest"), id="migrations.upgrade"),
         Binding(
@@ -68,7 +73,6 @@ class MigrationsPanel(AdminPanel):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.overview: SchemaOverview | None = None
-        self.running = False
         self.events: list[MigrationEvent] = []
         self.outcome: MigrationOutcome | None = None
         self._error: str | None = None
@@ -84,7 +88,6 @@ class MigrationsPanel(AdminPanel):
         # The log takes its room only once something runs: the chain gets the screen.
         self.query_one(MigrationProgress).display = False
         self.relabel()
-        self.shown()
 
     def shown(self) -> None:
         if not self.running:
@@ -120,15 +123,10 @@ class MigrationsPanel(AdminPanel):
     def _render_table(self) -> None:
         table = self.query_one("#migrations-table", DataTable)
         cursor = table.cursor_row
-        table.clear(columns=True)
-        table.add_column("", key="mark", width=2)
-        table.add_column(_("Revision"), key="id")
-        table.add_column(_("Description"), key="title")
-        table.add_column(_("State"), key="state")
-        if self.overview is None:
-            return
+        headers = ["", _("Revision"), _("Description"), _("State")]
+        rows: list[tuple[str | None, list[str | Text]]] = []
         language = current_language()
-        for state in self.overview.revisions:
+        for state in self.overview.revisions if self.overview is not None else ():
             if state.current:
                 mark, label = "▶", _("current")
             elif state.applied:
@@ -136,13 +134,13 @@ class MigrationsPanel(AdminPanel):
             else:
                 mark, label = "·", _("pending")
             style = "bold" if state.current else ("dim" if not state.applied else "")
-            table.add_row(
+            rows.append((state.revision.id, [
                 mark,
                 Text(state.revision.id, style=style),
                 Text(state.revision.title(language), style=style),
                 Text(label, style=style),
-                key=state.revision.id,
-            )
+            ]))  # fmt: skip
+        fill_measured(table, headers, rows, fixed={0: 2})
         if table.row_count:
             table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
 
@@ -208,6 +206,7 @@ class MigrationsPanel(AdminPanel):
         self.overview, self._error = message.overview, None
         self._render_summary()
         self._render_table()
+        self.refresh_bindings()  # the actions wait for the chain
         self.app.schema_moved(message.overview.current)  # type: ignore[attr-defined]
 
     @on(Failed)
@@ -317,7 +316,6 @@ class MigrationsPanel(AdminPanel):
         self.running, self.events, self.outcome = True, [], None
         self.query_one(MigrationProgress).clear()
         self._render_result()
-        self.refresh_bindings()
         self._migrate(migration, self.query_one("#migrations-backup", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="migrations-run", exit_on_error=False)
@@ -353,5 +351,4 @@ class MigrationsPanel(AdminPanel):
     def _finished(self, message: Finished) -> None:
         self.running, self.outcome = False, message.outcome
         self._render_result()
-        self.refresh_bindings()
         self._load()

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from clinic_tui.cli import describe_database_error
 from clinic_tui.i18n import N_, _
 from clinic_tui.ui.screens.admin import AdminPanel
+from clinic_tui.ui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
     from clinic_tui.services.verify import Check
@@ -49,15 +50,12 @@ class VerifyPanel(AdminPanel):
 
         summary = self.query_one("#verify-summary", Static)
         table = self.query_one("#verify-table", DataTable)
-        table.clear(columns=True)
-        table.add_column("", key="mark", width=2)
-        table.add_column(_("Check"), key="check")
-        table.add_column(_("Details"), key="detail")
-        if self._error:
-            summary.update(Text(self._error, style="bold red"))
-            return
-        if self.checks is None:
-            summary.update(_("Checking the database…"))
+        headers = ["", _("Check"), _("Details")]
+        if self._error or self.checks is None:
+            fill_measured(table, headers, [], fixed={0: 2})
+            summary.update(
+                Text(self._error, style="bold red") if self._error else _("Checking the database…")
+            )
             return
         failed = sum(not check.ok for check in self.checks)
         summary.update(
@@ -70,13 +68,15 @@ class VerifyPanel(AdminPanel):
                 style="bold red",
             )
         )
+        rows = []
         for check in self.checks:
             style = "" if check.ok else "bold red"
-            table.add_row(
+            rows.append((None, [
                 Text("✓" if check.ok else "✗", style=style or "green"),
                 Text(describe(check, _), style=style),
                 Text(check.detail, style=style),
-            )
+            ]))  # fmt: skip
+        fill_measured(table, headers, rows, fixed={0: 2})
 
     def action_run_checks(self) -> None:
         self.checks, self._error = None, None

@@ -21,7 +21,7 @@ from clinic_tui.config import CLINIC_TIMEZONE
 from clinic_tui.i18n import N_, _, format_datetime, format_number
 from clinic_tui.services.telehealth import WebhookEventView, WebhookPage
 from clinic_tui.ui.screens.admin import AdminPanel
-from clinic_tui.ui.screens.clinical_video import fill_table
+from clinic_tui.ui.widgets.tables import fill_measured
 
 PAGE_SIZE = 50
 COLUMNS = (N_("Received"), N_("Event"), N_("Room"), N_("Room SID"), N_("Participant SID"),
@@ -105,7 +105,7 @@ class WebhooksPanel(AdminPanel):
             ])
             for event in (self.page.events if self.page else ())
         ]  # fmt: skip
-        fill_table(table, [_(label) for label in COLUMNS], rows)
+        fill_measured(table, [_(label) for label in COLUMNS], rows)
         if table.row_count:
             table.move_cursor(row=min(max(row, 0), table.row_count - 1))
         self._render_payload()

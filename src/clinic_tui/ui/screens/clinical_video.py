@@ -15,7 +15,6 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,6 +32,7 @@ from clinic_tui.i18n import N_, _, format_date, format_datetime, format_number, 
 from clinic_tui.services import telehealth as video
 from clinic_tui.services.access import Permission
 from clinic_tui.ui.screens.clinical import ClinicalPanel
+from clinic_tui.ui.widgets.tables import fill_measured
 
 Lines = list[tuple[str, dict[str, Any]]]  # a note: msgids and their values
 EVENTS = {
@@ -90,17 +90,6 @@ def event_text(event: video.VideoEventView) -> str:
         )  # fmt: skip
     return _(EVENTS[event.event_type]).format(who=who) if event.event_type in EVENTS else (
         f"{event.event_type} ({who})")  # fmt: skip
-
-
-def fill_table(table: DataTable, headers: list[str], rows: list[tuple[str, list[str]]]) -> None:
-    """Replace a table's columns and rows, with widths measured here: a table drawn before its
-    own measuring (on idle) would otherwise keep the headers' widths."""
-    table.clear(columns=True)
-    for index, header in enumerate(headers):
-        widths = [cell_len(header), *(cell_len(cells[index]) for _key, cells in rows)]
-        table.add_column(header, width=max(widths))
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
 
 
 class PickDialog(ModalScreen[str | None]):
@@ -292,7 +281,7 @@ class VideoPanel(ClinicalPanel):
                 row += [item.room_name, local(item.started_at), local(item.ended_at),
                         duration_text(item.duration_seconds)]  # fmt: skip
             rows.append((str(item.id), row))
-        fill_table(table, [_(label) for label in columns], rows)
+        fill_measured(table, [_(label) for label in columns], rows)
         if keep is not None:
             with suppress(Exception):  # no longer listed
                 table.move_cursor(row=table.get_row_index(str(keep)))
@@ -311,7 +300,7 @@ class VideoPanel(ClinicalPanel):
         events = chosen.events if isinstance(chosen, video.VideoSessionView) else ()
         rows = [(str(event.id), [format_datetime(event.occurred_at.astimezone(CLINIC_TIMEZONE)),
                                  event_text(event)]) for event in events]  # fmt: skip
-        fill_table(self.query_one("#video-events", DataTable), [_("Time"), _("Event")], rows)
+        fill_measured(self.query_one("#video-events", DataTable), [_("Time"), _("Event")], rows)
 
     def _say(self, lines: Lines, *, error: bool = False) -> None:
         self._note, self._note_text = (lines, error), None

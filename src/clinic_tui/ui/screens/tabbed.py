@@ -111,6 +111,7 @@ class TabbedScreen(ClinicScreen):
     def __init__(self, *, screen_id: str, tab: str | None = None) -> None:
         super().__init__(id=screen_id)
         self._first_tab = tab
+        self._showing: str | None = None  # the pane whose panel last read its data
 
     def panel_arguments(self) -> dict[str, object]:
         """What every panel of this screen is built with (the patient, for instance)."""
@@ -153,11 +154,17 @@ class TabbedScreen(ClinicScreen):
 
     @on(TabbedContent.TabActivated)
     def _activated(self, message: TabbedContent.TabActivated) -> None:
-        panel = message.pane.query(TabPanel).first(TabPanel)
-        panel.shown()
+        # The same tab activated again (by focus moving inside it) is not newly shown.
+        if message.pane.id == self._showing:
+            return
+        self._showing = message.pane.id
+        message.pane.query(TabPanel).first(TabPanel).shown()
 
     def action_show_tab(self, tab_id: str) -> None:
         if any(t.id == tab_id for t in self.visible_tabs()):
+            # Hiding the focused widget would hand focus to a neighbour in the old tab, whose
+            # "focused" notice would switch back to it: let go of focus first.
+            self.set_focus(None)
             self.query_one(f"#{self.PREFIX}-tabs", TabbedContent).active = f"tab-{tab_id}"
             # From the palette, focus returns to where it was (the old tab) once it closes,
             # which would switch back: move it into the new tab after that.
