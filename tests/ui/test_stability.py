@@ -159,6 +159,26 @@ async def drive(app_factory, db_url, rounds: int, ended: Ended) -> dict[str, flo
     return figures
 
 
+async def test_closed_screens_leave_no_header_behind(app_factory, db_url, ended) -> None:
+    """A screen that is closed is freed: nothing outside it (the app's watchers, for one)
+    keeps its widgets alive."""
+    from clinic_tui.ui.widgets.header import ClinicHeader
+
+    build_clinic(db_url)
+    tabs = [tab.id for tab in TABS if tab.built][:2]
+    app = app_factory()
+    async with app.run_test(size=(140, 45)) as pilot:
+        await sign_in(app, pilot, "admin@clinic.vn")
+        for _round in range(2):
+            await one_round(app, pilot, tabs)
+        await visit(app, pilot, "f1", "today")
+        gc.collect()
+        shown = {id(header) for screen in app.screen_stack for header in screen.query(ClinicHeader)}
+        alive = [obj for obj in gc.get_objects() if isinstance(obj, ClinicHeader)]
+        left_behind = [header for header in alive if id(header) not in shown]
+    assert len(left_behind) == 0, f"{len(left_behind)} headers of closed screens are alive"
+
+
 @pytest.mark.slow
 async def test_every_screen_a_few_rounds_leaves_no_worker(app_factory, db_url, ended) -> None:
     figures = await drive(app_factory, db_url, QUICK_ROUNDS, ended)

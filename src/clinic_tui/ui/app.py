@@ -284,6 +284,13 @@ class ClinicApp(App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
 
+    def watch_db_state(self, state: str) -> None:
+        from clinic_tui.ui.widgets.header import ClinicHeader
+
+        for screen in self.screen_stack:
+            for header in screen.query(ClinicHeader):
+                header.db_state = state
+
     def action_toggle_language(self) -> None:
         set_language(other_language())
         self.refresh_bindings()

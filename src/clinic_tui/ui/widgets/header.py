@@ -27,10 +27,10 @@ class ClinicHeader(Widget):
         super().__init__(id="clinic-header")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "db_state", self._db_state_changed)
-
-    def _db_state_changed(self, state: str) -> None:
-        self.db_state = state
+        # The app sets the state of every open screen's header when it changes (see
+        # ClinicApp.watch_db_state): watching the app from here would keep the header, and
+        # its closed screen, alive as long as the app.
+        self.db_state = getattr(self.app, "db_state", "connecting")
 
     def relabel(self) -> None:
         self.refresh()
