@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from clinic_tui.db.engine import libpq_url
@@ -322,6 +322,28 @@ def test_booking_returns_plain_data_and_is_audited_with_ids_only(
     other = book(db_session, clinic, patient_id=clinic.uninsured, start=t("9:00"),
                  reason=decomposed).appointment  # fmt: skip
     assert other.reason == "Thoái hóa khớp gối"  # stored NFC and trimmed
+
+
+def test_a_booking_takes_four_statements(db_session: Session, clinic: Clinic) -> None:
+    """Throughput at a busy desk is round trips: the locks, the checks, the insert, and the
+    audit entry with its notice. (No savepoint: the constraint's refusal is "no row".)"""
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split())[:60])
+
+    connection = db_session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        book(db_session, clinic, start=t("8:00"))
+        assert len(statements) == 4, statements
+        statements.clear()
+        with pytest.raises(appts.SlotTaken):  # a refusal costs one more: naming what is there
+            book(db_session, clinic, patient_id=clinic.uninsured, start=t("8:00"))
+        assert len(statements) == 4, statements
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
 
 
 def test_booking_warnings(db_session: Session, clinic: Clinic) -> None:

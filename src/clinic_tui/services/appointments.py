@@ -29,8 +29,8 @@ from typing import Any, Final, cast
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Table, func, insert, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from clinic_tui.db.engine import libpq_url, normalise_url
@@ -50,11 +50,11 @@ from clinic_tui.services.scheduling import (
     clinic_now,
     days_between,
     local,
-    lock_doctor,
-    lock_patient,
+    lock_doctor_and_patient,
     nfc,
     notify,
     own_doctor_id,
+    schedule_notice,
 )
 
 log = logging.getLogger(__name__)
@@ -292,40 +292,85 @@ def first_available(
 # --- booking --------------------------------------------------------------------------------
 
 
-def _warnings(
-    session: Session, patient_id: uuid.UUID, day: date, exclude: uuid.UUID | None
-) -> tuple[BookingWarning, ...]:
-    card = session.execute(
-        text(
-            "SELECT c.valid_from, c.valid_to, c.id IS NOT NULL AS has_card FROM patients p"
-            " LEFT JOIN LATERAL (SELECT i.id, i.valid_from, i.valid_to FROM insurance_info i"
-            "  WHERE i.patient_id = p.id AND i.provider_type = 'BHYT'"
-            "  ORDER BY i.is_primary DESC, i.valid_to DESC NULLS FIRST LIMIT 1) c ON true"
-            " WHERE p.id = :patient"
-        ),
-        {"patient": patient_id},
-    ).one_or_none()
-    if card is None:
-        raise NotFound("patient", patient_id)
-    same_day = [
-        AppointmentRef(*row)
-        for row in session.execute(
-            text(
-                "SELECT id, doctor_id, appointment_date, start_time, end_time, status"
-                " FROM appointments WHERE patient_id = :patient AND appointment_date = :day"
-                f" AND {ACTIVE_SQL} AND id IS DISTINCT FROM :exclude ORDER BY start_time"
-            ),
-            {"patient": patient_id, "day": day, "exclude": exclude},
+@dataclass(frozen=True)
+class _BookingFacts:
+    """What a booking checks, read in one round trip under its locks."""
+
+    doctor_active: bool | None  # None: no such doctor
+    blocks: list[slotmath.Block]
+    patient_found: bool
+    has_card: bool
+    card_valid_from: date | None
+    card_valid_to: date | None
+    same_day: tuple[AppointmentRef, ...]
+
+
+_BOOKING_FACTS: Final = text(
+    "SELECT (SELECT is_active FROM doctors WHERE id = :doctor) AS doctor_active,"
+    " av.starts, av.ends, av.open, p.id IS NOT NULL AS patient_found,"
+    " c.id IS NOT NULL AS has_card, c.valid_from, c.valid_to,"
+    " sd.ids, sd.doctors, sd.starts AS sd_starts, sd.ends AS sd_ends, sd.statuses"
+    " FROM (SELECT array_agg(start_time) AS starts, array_agg(end_time) AS ends,"
+    "        array_agg(is_available) AS open FROM doctor_availabilities"
+    "        WHERE doctor_id = :doctor AND date = :day) av"
+    " CROSS JOIN (SELECT array_agg(id ORDER BY start_time) AS ids,"
+    "        array_agg(doctor_id ORDER BY start_time) AS doctors,"
+    "        array_agg(start_time ORDER BY start_time) AS starts,"
+    "        array_agg(end_time ORDER BY start_time) AS ends,"
+    "        array_agg(status ORDER BY start_time) AS statuses FROM appointments"
+    "        WHERE patient_id = :patient AND appointment_date = :day"
+    f"        AND {ACTIVE_SQL} AND id IS DISTINCT FROM :exclude) sd"
+    " LEFT JOIN patients p ON p.id = :patient"
+    " LEFT JOIN LATERAL (SELECT i.id, i.valid_from, i.valid_to FROM insurance_info i"
+    "  WHERE i.patient_id = p.id AND i.provider_type = 'BHYT'"
+    "  ORDER BY i.is_primary DESC, i.valid_to DESC NULLS FIRST LIMIT 1) c ON true"
+)
+
+
+def _booking_facts(
+    session: Session,
+    *,
+    doctor_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    day: date,
+    exclude: uuid.UUID | None,
+) -> _BookingFacts:
+    row = session.execute(
+        _BOOKING_FACTS,
+        {"doctor": doctor_id, "patient": patient_id, "day": day, "exclude": exclude},
+    ).one()
+    rows = zip(row.starts or (), row.ends or (), row.open or (), strict=True)
+    opened: list[tuple[time, time]] = []
+    closed: list[tuple[time, time]] = []
+    for begins, ends, is_open in rows:
+        (opened if is_open else closed).append((begins, ends))
+    same_day = tuple(
+        AppointmentRef(appointment_id, doctor, day, begins, ends, status)
+        for appointment_id, doctor, begins, ends, status in zip(
+            row.ids or (), row.doctors or (), row.sd_starts or (), row.sd_ends or (),
+            row.statuses or (), strict=True,
         )
-    ]
+    )  # fmt: skip
+    return _BookingFacts(
+        doctor_active=row.doctor_active,
+        blocks=slotmath.subtract(opened, closed),
+        patient_found=row.patient_found,
+        has_card=row.has_card,
+        card_valid_from=row.valid_from,
+        card_valid_to=row.valid_to,
+        same_day=same_day,
+    )
+
+
+def _warnings(facts: _BookingFacts, day: date) -> tuple[BookingWarning, ...]:
     warnings = []
-    if same_day:
+    if facts.same_day:
         warnings.append(
-            BookingWarning(WarningCode.PATIENT_HAS_APPOINTMENT_THAT_DAY, tuple(same_day))
+            BookingWarning(WarningCode.PATIENT_HAS_APPOINTMENT_THAT_DAY, facts.same_day)
         )
-    status = card_status(card.has_card, card.valid_from, card.valid_to, day)
+    status = card_status(facts.has_card, facts.card_valid_from, facts.card_valid_to, day)
     if status in _CARD_WARNING:
-        warnings.append(BookingWarning(_CARD_WARNING[status], card_valid_to=card.valid_to))
+        warnings.append(BookingWarning(_CARD_WARNING[status], card_valid_to=facts.card_valid_to))
     return tuple(warnings)
 
 
@@ -368,40 +413,34 @@ def _place(
     # The slot under way may still be booked (a walk-in); one that has ended may not.
     if datetime.combine(day, start) + timedelta(minutes=slot_minutes) <= (now or clinic_now()):
         raise InThePast()
-    lock_doctor(session, doctor_id)
-    lock_patient(session, patient_id)
-    doctor_active = session.scalar(
-        text("SELECT is_active FROM doctors WHERE id = :id"), {"id": doctor_id}
+    lock_doctor_and_patient(session, doctor_id, patient_id)
+    facts = _booking_facts(
+        session, doctor_id=doctor_id, patient_id=patient_id, day=day, exclude=exclude
     )
-    if doctor_active is None:
+    if facts.doctor_active is None:
         raise NotFound("doctor", doctor_id)
-    blocks = available_blocks(session, [doctor_id], day, day).get((doctor_id, day), [])
-    if not doctor_active or not slotmath.fits(blocks, start, end):
+    if not facts.doctor_active or not slotmath.fits(facts.blocks, start, end):
         raise OutsideAvailability()
-    warnings = _warnings(session, patient_id, day, exclude)
+    if not facts.patient_found:
+        raise NotFound("patient", patient_id)
+    warnings = _warnings(facts, day)
+    # The exclusion constraints decide. DO NOTHING turns their refusal into "no row" rather
+    # than an error that would end the transaction (so no savepoint is needed around it);
+    # appointments have no other unique constraint for it to swallow.
     statement = (
-        insert(_APPOINTMENTS)
+        pg_insert(_APPOINTMENTS)
         .values(
             patient_id=patient_id, doctor_id=doctor_id, appointment_date=day, start_time=start,
             end_time=end, status="SCHEDULED", created_by=actor.user_id, **values,
         )
+        .on_conflict_do_nothing()
         .returning(*(_APPOINTMENTS.c[column] for column in _INFO_COLUMNS))
     )  # fmt: skip
-    try:
-        with session.begin_nested():
-            row = session.execute(statement).one()
-    except IntegrityError as error:
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if sqlstate != "23P01":
-            raise
-        if constraint == "ex_appointments_doctor_overlap":
-            found = _overlapping(session, "doctor_id", doctor_id, day, start, end)
-            raise SlotTaken(found) from None
-        if constraint == "ex_appointments_patient_overlap":
-            found = _overlapping(session, "patient_id", patient_id, day, start, end)
-            raise PatientBusy(found) from None
-        raise
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        taken = _overlapping(session, "doctor_id", doctor_id, day, start, end)
+        busy = [] if taken else _overlapping(session, "patient_id", patient_id, day, start, end)
+        raise PatientBusy(busy) if busy else SlotTaken(taken)
     return BookingResult(_info(row), warnings)
 
 
@@ -430,10 +469,12 @@ def book(
         reason=nfc(reason), medical_term_id=medical_term_id, is_referred=is_referred,
     )  # fmt: skip
     booked = result.appointment
-    audit.record(session, "appointment_booked", user_id=actor.user_id, entity="appointment",
-                 entity_id=booked.id, details={"doctor_id": str(doctor_id),
-                                               "patient_id": str(patient_id)})  # fmt: skip
-    notify(session, action="booked", day=day, doctor_id=doctor_id, appointment_id=booked.id)
+    audit.record(
+        session, "appointment_booked", user_id=actor.user_id, entity="appointment",
+        entity_id=booked.id, details={"doctor_id": str(doctor_id), "patient_id": str(patient_id)},
+        notice=schedule_notice(action="booked", day=day, doctor_id=doctor_id,
+                               appointment_id=booked.id),
+    )  # fmt: skip
     return result
 
 

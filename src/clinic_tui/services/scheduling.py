@@ -137,10 +137,13 @@ class NotFound(LookupError):
 # --- shared plumbing (appointments uses these too) ------------------------------------------
 
 
-def _advisory_lock(session: Session, namespace: bytes, key: uuid.UUID) -> None:
+def _lock_key(namespace: bytes, key: uuid.UUID) -> int:
     digest = hashlib.blake2b(namespace + key.bytes, digest_size=8).digest()
-    number = int.from_bytes(digest, "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _advisory_lock(session: Session, namespace: bytes, key: uuid.UUID) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(namespace, key)})
 
 
 def lock_doctor(session: Session, doctor_id: uuid.UUID) -> None:
@@ -153,6 +156,16 @@ def lock_patient(session: Session, patient_id: uuid.UUID) -> None:
     _advisory_lock(session, b"schedule.patient:", patient_id)
 
 
+def lock_doctor_and_patient(session: Session, doctor_id: uuid.UUID, patient_id: uuid.UUID) -> None:
+    """Both of a booking's locks in one round trip, the doctor's first: the function scan
+    hands the keys to pg_advisory_xact_lock in the array's order."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"),
+        {"keys": [_lock_key(b"schedule.doctor:", doctor_id),
+                  _lock_key(b"schedule.patient:", patient_id)]},
+    )  # fmt: skip
+
+
 def notify(
     session: Session,
     *,
@@ -163,6 +176,21 @@ def notify(
     **extra: Any,
 ) -> None:
     """Tell other terminals, on commit (PostgreSQL holds NOTIFY until then; a rollback drops it)."""
+    notice = schedule_notice(
+        action=action, day=day, doctor_id=doctor_id, appointment_id=appointment_id, **extra
+    )
+    session.execute(text("SELECT pg_notify(:channel, :payload)"), notice)
+
+
+def schedule_notice(
+    *,
+    action: str,
+    day: date | None,
+    doctor_id: uuid.UUID | None,
+    appointment_id: uuid.UUID | None = None,
+    **extra: Any,
+) -> dict[str, str]:
+    """The channel and payload of a schedule change's NOTIFY (see `notify`)."""
     payload = {
         "day": day.isoformat() if day else None,
         "doctor_id": str(doctor_id) if doctor_id else None,
@@ -170,10 +198,7 @@ def notify(
         "action": action,
         **extra,
     }
-    session.execute(
-        text("SELECT pg_notify(:channel, :payload)"),
-        {"channel": CHANNEL, "payload": json.dumps(payload, separators=(",", ":"))},
-    )
+    return {"channel": CHANNEL, "payload": json.dumps(payload, separators=(",", ":"))}
 
 
 def available_blocks(
