@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import constants as textual_constants
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -53,6 +54,9 @@ class ClinicApp(App[int]):
     db_state: reactive[str] = reactive("connecting")
 
     def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
+        # TEXTUAL_LOG would have Textual append every key and message, typed passwords and
+        # patients' names among them, to a file readable by anyone: not in a clinic.
+        textual_constants.LOG_FILE = None  # type: ignore[misc]
         super().__init__()
         self.settings = settings
         self.database = database
