@@ -176,6 +176,21 @@ def test_snapshot_verify_checklist(snap_compare, app_factory, staff) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+async def test_ctrl_page_keys_change_tabs_from_inside_a_table(app_factory, staff) -> None:
+    staff("admin@clinic.vn", role="ADMIN")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_migrations(app, pilot)
+        assert isinstance(app.focused, DataTable)
+        tabs = [tab.id for tab in app.screen.visible_tabs()]
+        await pilot.press("ctrl+pagedown")
+        await settle(app, pilot)
+        assert app.screen.active_tab().id == tabs[1]
+        await pilot.press("ctrl+pageup", "ctrl+pageup")
+        await settle(app, pilot)
+        assert app.screen.active_tab().id == tabs[-1]
+
+
 async def test_the_tabs_keys_are_in_the_command_palette(app_factory, staff) -> None:
     staff("admin@clinic.vn", role="ADMIN")
     app = app_factory()

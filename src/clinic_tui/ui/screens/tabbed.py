@@ -102,11 +102,13 @@ class TabbedScreen(ClinicScreen):
     TABS: ClassVar[tuple[PanelTab, ...]] = ()
     COMMANDS: ClassVar = {ScreenKeyCommands, TabCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+pagedown", "next_tab", N_("Next tab"), id="tabs.next_tab", show=False),
-        Binding(
-            "ctrl+pageup", "previous_tab", N_("Previous tab"), id="tabs.previous_tab", show=False
-        ),
-    ]
+        # Priority: a focused DataTable (every tab has one) takes ctrl+page keys to scroll
+        # sideways, and the tab would never change.
+        Binding("ctrl+pagedown", "next_tab", N_("Next tab"), id="tabs.next_tab", show=False,
+                priority=True),
+        Binding("ctrl+pageup", "previous_tab", N_("Previous tab"), id="tabs.previous_tab",
+                show=False, priority=True),
+    ]  # fmt: skip
 
     def __init__(self, *, screen_id: str, tab: str | None = None) -> None:
         super().__init__(id=screen_id)
