@@ -31,6 +31,7 @@ from clinic_tui.models import (
     WeeklyScheduleTemplate,
 )
 from clinic_tui.services import appointments as appts
+from clinic_tui.services import reference
 from clinic_tui.services import scheduling as sched
 from clinic_tui.services.access import Actor, PermissionDenied, Role
 from clinic_tui.services.appointments import (
@@ -589,13 +590,14 @@ def test_day_grid_states(db_session: Session, clinic: Clinic) -> None:
 
     grid = sched.day_grid(db_session, clinic.therapist, MONDAY, specialization="musculoskeletal")
     assert [d.id for d in grid.doctors] == [clinic.a, clinic.b]  # by name
-    assert grid.times[0] == t("7:00") and grid.times[-1] == t("18:30")
+    # The seeded opening hours, 07:30–17:30, in the seeded 30-minute slots.
+    assert grid.slot_minutes == 30
+    assert grid.times[0] == t("7:30") and grid.times[-1] == t("17:00")
     column = grid.cells[0]
 
     def at(clock: str) -> sched.Cell:
         return column[grid.times.index(t(clock))]
 
-    assert at("7:00").state is CellState.UNAVAILABLE
     assert at("7:30").state is CellState.FREE
     assert (at("8:00").state, at("8:00").appointment_id) == (CellState.BOOKED, booked.id)
     assert at("8:00").patient_short == "An (N.V.)" and at("8:00").starts_here
@@ -607,6 +609,26 @@ def test_day_grid_states(db_session: Session, clinic: Clinic) -> None:
     assert all(cell.state is not CellState.BOOKED for cell in grid.cells[1])
     everyone = sched.day_grid(db_session, clinic.reception, MONDAY)
     assert {clinic.a, clinic.b, clinic.n} <= {d.id for d in everyone.doctors}
+
+
+def test_the_clinics_slot_length_and_opening_hours_frame_the_grids(
+    db_session: Session, clinic: Clinic
+) -> None:
+    reference.update_clinic_settings(
+        db_session, clinic.admin, name="Phòng khám", address="", phone="", slot_minutes="20",
+        opening_from=t("8:00"), opening_to=t("19:00"),
+    )  # fmt: skip
+    day = sched.day_grid(db_session, clinic.reception, MONDAY)
+    week = sched.week_grid(db_session, clinic.reception, clinic.a, MONDAY)
+    for grid in (day, week):
+        assert grid.slot_minutes == 20
+        # From 07:20, the row holding the first availability (07:30), stretched before the
+        # opening; to 19:00, the closing, after the last availability (17:00).
+        assert grid.times[0] == t("7:20") and grid.times[-1] == t("18:40")
+        assert grid.times[1] == t("7:40")
+    assert sched.day_grid(db_session, clinic.reception, MONDAY, slot_minutes=60).times[1] == t(
+        "8:00"
+    )
 
 
 def test_week_grid(db_session: Session, clinic: Clinic) -> None:

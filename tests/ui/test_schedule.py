@@ -645,13 +645,22 @@ async def test_a_therapist_reads_their_own_column(app_factory, db_url) -> None:
 
 
 async def test_grid_loads_and_draws_forty_therapists_quickly(app_factory, db_url) -> None:
-    """40 therapists × 48 rows (07:00–19:00 in 15-minute slots): load and draw, reported."""
+    """40 therapists × 48 rows (a clinic open 07:00–19:00, 15-minute slots): load and draw,
+    reported."""
     import time as clock
 
     from tests.conftest import report_figure
 
     doctors = tuple((f"Bác sĩ {n:02d}", "musculoskeletal", False) for n in range(40))
     desk = build_clinic(db_url, doctors=doctors)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE clinic_settings SET value = CAST(:hours AS jsonb)"
+                 " WHERE key = 'opening_hours'"),
+            {"hours": '{"from": "07:00", "to": "19:00"}'},
+        )  # fmt: skip
+    engine.dispose()
     app = app_factory()
     async with app.run_test(size=(200, 50)) as pilot:
         await sign_in(app, pilot)

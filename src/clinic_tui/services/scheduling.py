@@ -38,11 +38,10 @@ from clinic_tui.domain.slots import Adjustment, Block, Change
 from clinic_tui.models import DoctorAvailability, ScheduleException
 from clinic_tui.services import audit
 from clinic_tui.services.access import Actor, Permission, Role, require
+from clinic_tui.services.settings import clinic_info
 
 CLINIC_TZ: Final = timezone(timedelta(hours=7))  # Vietnam: no daylight saving time
 CHANNEL: Final = "clinic_schedule"
-OPEN_FROM: Final = time(7, 0)  # the grid's default rows, until opening hours are a setting
-OPEN_TO: Final = time(19, 0)
 ACTIVE_SQL: Final = "status NOT IN ('CANCELLED', 'NO_SHOW')"  # the exclusion constraints' WHERE
 
 # Core tables, not ORM entities: rows come back as plain tuples, never objects to lazy-load.
@@ -531,9 +530,27 @@ def _column(rows: Sequence[time], minutes: int, blocks: list[Block], booked: lis
     return tuple(column)
 
 
-def _rows(minutes: int, spans: Iterable[tuple[time, time]]) -> tuple[time, ...]:
+@dataclass(frozen=True)
+class _Frame:
+    """The clinic's slot length and opening hours (its settings), which frame every grid."""
+
+    slot_minutes: int
+    opens: time
+    closes: time
+
+
+def _frame(session: Session, slot_minutes: int | None) -> _Frame:
+    clinic = clinic_info(session)
+    opens, closes = time.fromisoformat(clinic.opening_from), time.fromisoformat(clinic.opening_to)
+    if closes <= opens:  # a setting the admin screen refuses; never an empty grid
+        opens, closes = time(7, 30), time(17, 30)
+    return _Frame(slot_minutes or clinic.slot_minutes, opens, closes)
+
+
+def _rows(frame: _Frame, spans: Iterable[tuple[time, time]]) -> tuple[time, ...]:
     """The grid's rows: opening hours, stretched over anything outside them."""
-    starts, ends = [OPEN_FROM], [OPEN_TO]
+    minutes = frame.slot_minutes
+    starts, ends = [frame.opens], [frame.closes]
     for start, end in spans:
         starts.append(start)
         ends.append(end)
@@ -553,11 +570,14 @@ def day_grid(
     day: date,
     *,
     specialization: str | None = None,
-    slot_minutes: int = 30,
+    slot_minutes: int | None = None,
 ) -> DayGrid:
-    """Active doctors (by name) × the day's slots. Every role that reads schedules sees every
-    doctor; a therapist's screen starts on their own column (`own_doctor_id`)."""
+    """Active doctors (by name) × the day's slots: the clinic's slot length and opening hours
+    unless ``slot_minutes`` is given. Every role that reads schedules sees every doctor; a
+    therapist's screen starts on their own column (`own_doctor_id`)."""
     require(actor, Permission.SCHEDULE_READ)
+    frame = _frame(session, slot_minutes)
+    slot_minutes = frame.slot_minutes
     where = " AND d.specialization = :spec" if specialization else ""
     params = {"day": day, "spec": specialization}
     # Two set-based queries: doctors with the day's availability, and the day's bookings.
@@ -591,7 +611,7 @@ def day_grid(
     spans = [b for d in doctors for b in blocks[d]] + [
         (b[0], b[1]) for d in doctors for b in booked.get(d, ())
     ]
-    rows = _rows(slot_minutes, spans)
+    rows = _rows(frame, spans)
     cells = tuple(_column(rows, slot_minutes, blocks[d], booked.get(d, [])) for d in doctors)
     return DayGrid(day, slot_minutes, rows, tuple(doctors.values()), cells)
 
@@ -602,10 +622,13 @@ def week_grid(
     doctor_id: uuid.UUID,
     week_start: date,
     *,
-    slot_minutes: int = 30,
+    slot_minutes: int | None = None,
 ) -> WeekGrid:
-    """One doctor × the seven days from ``week_start`` (the screen passes a Monday)."""
+    """One doctor × the seven days from ``week_start`` (the screen passes a Monday), framed
+    like `day_grid`."""
     require(actor, Permission.SCHEDULE_READ)
+    frame = _frame(session, slot_minutes)
+    slot_minutes = frame.slot_minutes
     found = session.execute(
         text("SELECT id, full_name, specialization FROM doctors WHERE id = :id"),
         {"id": doctor_id},
@@ -629,6 +652,6 @@ def week_grid(
     spans = [b for day in days for b in per_day[day]] + [
         (b[0], b[1]) for day in days for b in booked.get(day, ())
     ]
-    rows = _rows(slot_minutes, spans)
+    rows = _rows(frame, spans)
     cells = tuple(_column(rows, slot_minutes, per_day[d], booked.get(d, [])) for d in days)
     return WeekGrid(GridDoctor(*found), slot_minutes, days, rows, cells)
