@@ -406,3 +406,30 @@ async def test_gender_left_unchosen_is_reported_not_sent_as_text(
             app
         )
     assert _rows(db_url, "SELECT count(*) FROM patients") == [(0,)]
+
+
+async def test_typed_text_is_dropped_only_after_a_yes(app_factory, staff, db_url) -> None:
+    """Esc and the screen keys ask before leaving a form with typing in it; "Keep editing"
+    leaves every character in place, "Discard and leave" goes, and nothing is saved."""
+    staff()
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _signed_in(app, pilot)
+        await _new_patient_form(app, pilot)
+        await _fill(pilot, app, {"full_name": "Lê Văn Tâm", "phone": "0913 444 555"})
+        form = app.screen
+        for leave in ("escape", "f1"):
+            await pilot.press(leave)
+            await settle(app, pilot)
+            assert "Leave this form and lose what was typed?" in screen_text(app)
+            await pilot.click("#answer-stay")
+            await settle(app, pilot)
+            assert app.screen is form
+            assert form.query_one("#full_name", Input).value == "Lê Văn Tâm"
+            assert form.query_one("#phone", Input).value == "0913 444 555"
+        await pilot.press("f1")
+        await settle(app, pilot)
+        await pilot.click("#answer-discard")
+        await settle(app, pilot)
+        assert app.screen.id == "today"
+    assert _rows(db_url, "SELECT count(*) FROM patients") == [(0,)]

@@ -244,20 +244,9 @@ class ClinicApp(App[int]):
         if not dirty:
             then()
             return
-        from clinic_tui.ui.screens.confirm import ConfirmScreen
+        from clinic_tui.ui.screens.confirm import ask_before_discarding
 
-        def answered(choice: str | None) -> None:
-            if choice == "discard":
-                then()
-
-        self.push_screen(
-            ConfirmScreen(
-                N_("Unsaved changes"),
-                N_("Leave this form and lose what was typed?"),
-                [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
-            ),
-            answered,
-        )
+        ask_before_discarding(self, then)
 
     def action_open(self, destination_id: str) -> None:
         self.open_destination(destination_id)

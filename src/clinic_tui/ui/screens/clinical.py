@@ -121,22 +121,15 @@ class ClinicalRecordScreen(TabbedScreen):
         self._render_patient()
 
     def action_back(self) -> None:
-        from clinic_tui.ui.screens.confirm import ConfirmScreen
+        from clinic_tui.ui.screens.confirm import ask_before_discarding
 
-        def answered(choice: str | None) -> None:
-            if choice == "discard" and self.app.screen is self:
+        def leave() -> None:
+            if self.app.screen is self:
                 self.app.pop_screen()
 
         if len(self.app.screen_stack) <= 2:
             return
-        if not self.has_unsaved_changes():
+        if self.has_unsaved_changes():
+            ask_before_discarding(self.app, leave)
+        else:
             self.app.pop_screen()
-            return
-        self.app.push_screen(
-            ConfirmScreen(
-                N_("Unsaved changes"),
-                N_("Leave this form and lose what was typed?"),
-                [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
-            ),
-            answered,
-        )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -46,3 +47,38 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def ask_before_discarding(app: App[object], then: Callable[[], None]) -> None:
+    """Typed text is never dropped without a yes: `then` runs only on "Discard and leave"."""
+
+    def answered(choice: str | None) -> None:
+        if choice == "discard":
+            then()
+
+    app.push_screen(
+        ConfirmScreen(
+            N_("Unsaved changes"),
+            N_("Leave this form and lose what was typed?"),
+            [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
+        ),
+        answered,
+    )
+
+
+def offer_reload_after_conflict(app: App[object], text: str, reload: Callable[[], None]) -> None:
+    """Someone else saved first: nothing was overwritten; `reload` runs only on "Reload", and
+    "Keep my text" leaves the form as typed so it can be copied from."""
+
+    def answered(choice: str | None) -> None:
+        if choice == "reload":
+            reload()
+
+    app.push_screen(
+        ConfirmScreen(
+            N_("Changed since you opened it"),
+            text,
+            [("reload", N_("Reload")), ("keep", N_("Keep my text"))],
+        ),
+        answered,
+    )

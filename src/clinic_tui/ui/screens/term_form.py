@@ -275,38 +275,31 @@ class TermFormScreen(ClinicScreen):
 
     @on(Conflict)
     def _conflict(self) -> None:
-        from clinic_tui.ui.screens.confirm import ConfirmScreen
+        from clinic_tui.ui.screens.confirm import offer_reload_after_conflict
 
         self._saving = False
         self._show_notice(N_("Not saved: this term was changed since you opened it."))
+        offer_reload_after_conflict(
+            self.app,
+            N_(
+                "Someone else saved this term after you opened it. Nothing was overwritten. "
+                "Reload to see their version (your changes here are dropped), or keep your "
+                "text to copy what you need."
+            ),
+            self._reload,
+        )
 
-        def answered(choice: str | None) -> None:
-            if choice == "reload":
-                self._loaded_values = {}
-                self._load()
-
-        self.app.push_screen(ConfirmScreen(
-            N_("Changed since you opened it"),
-            N_("Someone else saved this term after you opened it. Nothing was overwritten. "
-               "Reload to see their version (your changes here are dropped), or keep your "
-               "text to copy what you need."),
-            [("reload", N_("Reload")), ("keep", N_("Keep my text"))],
-        ), answered)  # fmt: skip
+    def _reload(self) -> None:
+        self._loaded_values = {}
+        self._load()
 
     def action_close(self) -> None:
-        if not self.has_unsaved_changes():
+        from clinic_tui.ui.screens.confirm import ask_before_discarding
+
+        if self.has_unsaved_changes():
+            ask_before_discarding(self.app, self.app.pop_screen)
+        else:
             self.app.pop_screen()
-            return
-        from clinic_tui.ui.screens.confirm import ConfirmScreen
-
-        def answered(choice: str | None) -> None:
-            if choice == "discard":
-                self.app.pop_screen()
-
-        self.app.push_screen(ConfirmScreen(
-            N_("Unsaved changes"), N_("Leave this form and lose what was typed?"),
-            [("stay", N_("Keep editing")), ("discard", N_("Discard and leave"))],
-        ), answered)  # fmt: skip
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
