@@ -31,6 +31,7 @@ from clinic_tui.ui.screens.clinical_session_dialog import (
 from clinic_tui.ui.screens.patients import today
 from clinic_tui.ui.screens.protocol_assign import PHASES, STATUSES, label, protocol_name
 from clinic_tui.ui.widgets.fields import ChoiceField, Field
+from clinic_tui.ui.widgets.status_line import StatusLine
 from clinic_tui.ui.widgets.term_input import TermInput
 
 if TYPE_CHECKING:
@@ -98,11 +99,10 @@ class PlansPanel(ClinicalPanel):
         self.loaded = False
         self.detail: PlansPanel.DetailLoaded | None = None  # the plan opened with Enter
         self._select_after: uuid.UUID | None = None
-        self._status: Callable[[], str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="plans-title", classes="panel-title")
-        yield Static(id="plans-status")
+        yield StatusLine(id="plans-status", idle=self._nothing_said)
         yield DataTable(id="plans-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="plans-detail")
         yield DataTable(id="plans-sessions", cursor_type="row", zebra_stripes=True)
@@ -128,20 +128,15 @@ class PlansPanel(ClinicalPanel):
                 table.add_column(_(title), key=key)
         self._render_plans(selected.id if selected else None)
         self._render_detail()
-        self._render_status()
+        self.query_one(StatusLine).relabel()
 
     def _say(self, text: Callable[[], str] | None) -> None:
-        self._status = text
-        self._render_status()
+        self.query_one(StatusLine).say(text)
 
-    def _render_status(self) -> None:
-        if self._status is not None:
-            text = self._status()
-        elif self.loaded and not self.plans:
-            text = _("No treatment plan yet. Press n to create one.")
-        else:
-            text = ""
-        self.query_one("#plans-status", Static).update(text)
+    def _nothing_said(self) -> str:
+        if self.loaded and not self.plans:
+            return _("No treatment plan yet. Press n to create one.")
+        return ""
 
     def _render_plans(self, keep: uuid.UUID | None = None) -> None:
         table = self.query_one("#plans-table", DataTable)
@@ -266,7 +261,7 @@ class PlansPanel(ClinicalPanel):
         self.plans, self.loaded = message.plans, True
         self._render_plans()
         self._select_after = None
-        self._render_status()
+        self.query_one(StatusLine).relabel()
         if self.detail is not None:
             self._load_detail(self.detail.plan_id)
         self.screen.refresh_bindings()

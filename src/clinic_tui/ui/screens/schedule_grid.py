@@ -28,6 +28,7 @@ from clinic_tui.ui.screens.base import ClinicScreen
 from clinic_tui.ui.widgets import schedule_text as say
 from clinic_tui.ui.widgets.key_commands import ScreenKeyCommands
 from clinic_tui.ui.widgets.schedule_grid import ScheduleGrid, lay_out
+from clinic_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from clinic_tui.services.scheduling import Cell, DayGrid, GridDoctor, WeekGrid
@@ -97,7 +98,6 @@ class ScheduleScreen(ClinicScreen):
         self._selected_day: date | None = None
         self._seq = 0
         self._first_load = True
-        self._status: Callable[[], str] | None = None
         self._live = Debounced(self, self.reload_schedule)
 
     def compose_body(self) -> ComposeResult:
@@ -105,7 +105,7 @@ class ScheduleScreen(ClinicScreen):
         yield Static(id="schedule-legend")
         yield ScheduleGrid(id="schedule-grid")
         yield Static(id="schedule-cursor")
-        yield Static(id="schedule-status")
+        yield StatusLine(id="schedule-status", above=self._move_in_progress)
 
     def on_mount(self) -> None:
         self.relabel()
@@ -222,19 +222,14 @@ class ScheduleScreen(ClinicScreen):
         if widget.headers:
             widget.set_headers(self._headers())
         self._describe_cursor()
-        self._render_status()
+        self.query_one(StatusLine).relabel()
 
     def _say(self, text: Callable[[], str] | None) -> None:
-        self._status = text
-        self._render_status()
+        self.query_one(StatusLine).say(text)
 
-    def _render_status(self) -> None:
-        move, parts = self.moving, []
-        if move is not None:
-            parts.append(say.moving_text(move.patient_name, move.start, move.end))
-        if self._status is not None:
-            parts.append(self._status())
-        self.query_one("#schedule-status", Static).update("\n".join(parts))
+    def _move_in_progress(self) -> list[str]:
+        move = self.moving
+        return [say.moving_text(move.patient_name, move.start, move.end)] if move else []
 
     # ---- the cursor ---------------------------------------------------------------------
 
@@ -355,7 +350,7 @@ class ScheduleScreen(ClinicScreen):
     def _go(self, view: View) -> None:
         self.view = view
         self.grid = None
-        self._status = None
+        self.query_one(StatusLine).said = None
         self.refresh_bindings()
         self.relabel()
         self.reload_schedule()

@@ -29,6 +29,7 @@ from clinic_tui.ui.screens.appointment_actions import (
 from clinic_tui.ui.screens.base import ClinicScreen
 from clinic_tui.ui.widgets import schedule_text as say
 from clinic_tui.ui.widgets.key_commands import ScreenKeyCommands
+from clinic_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from clinic_tui.services.appointments import DayListEntry
@@ -86,14 +87,13 @@ class TodayScreen(ClinicScreen):
         self.entries: list[DayListEntry] = []
         self._seq = 0
         self._loaded = False
-        self._status: Callable[[], str] | None = None
         self._busy = False
         self._live = Debounced(self, self.reload_schedule)
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="today-title")
         yield DataTable(id="today-list", cursor_type="row", zebra_stripes=True)
-        yield Static(id="today-status")
+        yield StatusLine(id="today-status", idle=self._nothing_said)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -163,7 +163,7 @@ class TodayScreen(ClinicScreen):
         self.entries = message.entries
         self._show_entries()
         self._render_title()
-        self._render_status()
+        self.query_one(StatusLine).relabel()
 
     def on_schedule_changed(self, message: ScheduleChanged) -> None:
         if message.touches(self.day):
@@ -178,7 +178,7 @@ class TodayScreen(ClinicScreen):
             column.label = Text(_(title))
         self._show_entries()
         self._render_title()
-        self._render_status()
+        self.query_one(StatusLine).relabel()
 
     def _render_title(self) -> None:
         heading = _("Today") if self.day == say.clinic_today() else _("Appointments")
@@ -228,17 +228,10 @@ class TodayScreen(ClinicScreen):
         return next((e for e in self.entries if str(e.appointment_id) == key), None)
 
     def _say(self, text: Callable[[], str] | None) -> None:
-        self._status = text
-        self._render_status()
+        self.query_one(StatusLine).say(text)
 
-    def _render_status(self) -> None:
-        if self._status is not None:
-            text = self._status()
-        elif self._loaded and not self.entries:
-            text = _("No appointments on this day.")
-        else:
-            text = ""
-        self.query_one("#today-status", Static).update(text)
+    def _nothing_said(self) -> str:
+        return _("No appointments on this day.") if self._loaded and not self.entries else ""
 
     # ---- acting -------------------------------------------------------------------------
 
