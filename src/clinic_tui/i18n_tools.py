@@ -8,7 +8,7 @@ import io
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
@@ -92,8 +92,16 @@ def update() -> None:
             if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date'))
         ]
         po_file.write_bytes(b"\n".join(lines))
-        untranslated = [m.id for m in catalog if m.id and not m.string]
+        untranslated = [m.id for m in catalog if m.id and not is_translated(m)]
         print(f"{language}: {len(catalog)} messages, {len(untranslated)} untranslated")
+
+
+def is_translated(message: Message) -> bool:
+    """A plural message has one string per plural form; an empty one is as missing as an
+    empty singular (a tuple of empty strings is truthy, so `not message.string` misses it)."""
+    if isinstance(message.string, str):
+        return bool(message.string)
+    return bool(message.string) and all(message.string)
 
 
 def main(argv: list[str] | None = None) -> int:
