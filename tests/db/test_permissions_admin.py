@@ -244,6 +244,11 @@ OPERATIONS: list[tuple[str, Operation, Need]] = [
     ("reference.get_clinic_settings", reference.get_clinic_settings, Permission.REFERENCE_ADMIN),
     ("reference.update_clinic_settings", _update_clinic_settings, Permission.REFERENCE_ADMIN),
     (
+        "reference.therapists_off_the_rows",
+        lambda s, a: reference.therapists_off_the_rows(s, a, today=date(2026, 1, 5)),
+        Permission.REFERENCE_ADMIN,
+    ),
+    (
         "reference.dated_history",
         lambda s, a: reference.dated_history(s, a, settings.BASE_SALARY),
         Permission.REFERENCE_ADMIN,

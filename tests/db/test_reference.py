@@ -374,6 +374,8 @@ OPERATIONS = {
     "set_bhyt_rule_active": lambda s, a: reference.set_bhyt_rule_active(s, a, uuid.uuid4(), False),
     "get_clinic_settings": lambda s, a: reference.get_clinic_settings(s, a),
     "update_clinic_settings": lambda s, a: reference.update_clinic_settings(s, a, **CLINIC),
+    "therapists_off_the_rows": lambda s, a: reference.therapists_off_the_rows(
+        s, a, today=date(2026, 1, 5)),
     "dated_history": lambda s, a: reference.dated_history(s, a, reference.BASE_SALARY),
     "add_dated_setting": lambda s, a: reference.add_dated_setting(
         s, a, reference.BASE_SALARY, effective_from=date(2030, 1, 1), value=3_000_000),

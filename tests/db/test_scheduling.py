@@ -631,6 +631,27 @@ def test_the_clinics_slot_length_and_opening_hours_frame_the_grids(
     )
 
 
+def test_the_admin_is_told_of_hours_between_the_rows_of_a_new_slot_length(
+    db_session: Session, clinic: Clinic
+) -> None:
+    """The three therapists work 07:30–11:30 and 13:30–17:00: on the rows of 15 or 30 minutes,
+    off those of 20 or 60 (07:30 falls inside a row). Hours no longer in force do not count."""
+    ended = add_doctor(db_session, "Hồ Văn Cũ", "musculoskeletal", "old")
+    db_session.execute(
+        text("UPDATE weekly_schedule_templates SET start_time = '07:10', valid_to = :gone"
+             " WHERE doctor_id = :d"),
+        {"d": ended, "gone": MONDAY - timedelta(days=1)},
+    )  # fmt: skip
+    found = {}
+    for slot in ("15", "20", "30", "60"):
+        reference.update_clinic_settings(
+            db_session, clinic.admin, name="Phòng khám", address="", phone="", slot_minutes=slot,
+            opening_from=t("7:00"), opening_to=t("19:00"),
+        )  # fmt: skip
+        found[slot] = reference.therapists_off_the_rows(db_session, clinic.admin, today=MONDAY)
+    assert found == {"15": 0, "20": 3, "30": 0, "60": 3}
+
+
 def test_week_grid(db_session: Session, clinic: Clinic) -> None:
     book(db_session, clinic, day=WEDNESDAY, start=t("14:00"))
     week = sched.week_grid(db_session, clinic.reception, clinic.a, MONDAY)

@@ -194,3 +194,44 @@ async def test_leaving_with_unsaved_settings_asks_first(app_factory, staff, db_u
         await settle(app, pilot)
         assert isinstance(app.screen, AdminScreen)
         assert app.screen.query_one("#name", Input).value == "Phòng khám chưa lưu"
+
+
+async def test_a_slot_length_that_cuts_a_therapists_hours_is_pointed_out(
+    app_factory, staff, db_url
+) -> None:
+    """Saved all the same (the admin may mean it), but told which rows will show as unavailable,
+    in the language of the moment."""
+    staff("admin@clinic.vn", role="ADMIN", full_name="Trần Quốc Bảo")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        doctor = conn.execute(text(
+            "INSERT INTO doctors (full_name, email, specialization)"
+            " VALUES ('Nguyễn Thị Lan', 'lan@clinic.vn', 'musculoskeletal') RETURNING id"
+        )).scalar_one()  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO weekly_schedule_templates (doctor_id, weekday, start_time, end_time,"
+            " valid_from) VALUES (:d, 1, '07:30', '11:30', DATE '2026-01-01')"
+        ), {"d": doctor})  # fmt: skip
+    engine.dispose()
+    app = app_factory()
+    async with app.run_test(size=(150, 50)) as pilot:
+        await reference_tab(app, pilot, "admin@clinic.vn")
+        await pilot.press("3")
+        await settle(app, pilot)
+        await retype(pilot, "slot_minutes", "20")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        status = app.screen.query_one("#reference-status", Static)
+        assert str(status.render()).startswith(
+            "Clinic settings saved. 1 therapist's weekly hours start or end inside a 20-minute row"
+        )
+        await pilot.press("f2")
+        await settle(app, pilot)
+        vietnamese = "1 kỹ thuật viên có giờ làm hằng tuần bắt đầu hoặc kết thúc giữa một hàng 20"
+        assert vietnamese in str(status.render())
+        await pilot.press("f2")
+        await retype(pilot, "slot_minutes", "30")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert str(status.render()) == "Clinic settings saved."
+    assert _rows(db_url, "SELECT value FROM clinic_settings WHERE key = 'slot_minutes'") == [(30,)]

@@ -14,7 +14,15 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
-from clinic_tui.i18n import N_, _, format_date, format_money, format_percent
+from clinic_tui.i18n import (
+    N_,
+    _,
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    ngettext,
+)
 from clinic_tui.ui.screens.admin_reference_forms import (
     DATED_SETTINGS,
     SOME_FIELDS,
@@ -47,7 +55,9 @@ class ClinicSettingsSection(VerticalScroll):
             self.problems = problems
 
     class Saved(Message):
-        pass
+        def __init__(self, slot_minutes: int, therapists_off_the_rows: int) -> None:
+            super().__init__()
+            self.slot_minutes, self.therapists_off_the_rows = slot_minutes, therapists_off_the_rows
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -148,22 +158,41 @@ class ClinicSettingsSection(VerticalScroll):
     def _save(self, values: dict[str, str | time]) -> None:
         from clinic_tui.services import reference
         from clinic_tui.services.reference_checks import ReferenceDataError
+        from clinic_tui.services.scheduling import clinic_now
 
+        actor = self.app.actor  # type: ignore[attr-defined]
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
-                reference.update_clinic_settings(session, self.app.actor, **values)  # type: ignore[attr-defined,arg-type]
+                clinic = reference.update_clinic_settings(session, actor, **values)  # type: ignore[arg-type]
+                off = reference.therapists_off_the_rows(session, actor, today=clinic_now().date())
         except ReferenceDataError as error:
             self.post_message(self.Refused(error.problems))
         except Exception as error:
             self.post_message(Said(failure(error)))
         else:
-            self.post_message(self.Saved())
+            self.post_message(self.Saved(clinic.slot_minutes, off))
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         message.stop()
         self._stored = None  # refill with what was stored, as the service cleaned it
-        self.post_message(Said(lambda: _("Clinic settings saved."), reload=True))
+        count, minutes = message.therapists_off_the_rows, message.slot_minutes
+
+        def said() -> str:
+            text = _("Clinic settings saved.")
+            if count:
+                text += " " + ngettext(
+                    "{count} therapist's weekly hours start or end inside a {minutes}-minute"
+                    " row; the grid shows such rows as unavailable. Move those hours onto the"
+                    " rows, or choose a slot length they fit.",
+                    "{count} therapists' weekly hours start or end inside a {minutes}-minute"
+                    " row; the grid shows such rows as unavailable. Move those hours onto the"
+                    " rows, or choose a slot length they fit.",
+                    count,
+                ).format(count=format_number(count), minutes=format_number(minutes))
+            return text
+
+        self.post_message(Said(said, reload=True))
 
     def _show_problems(self, problems: dict[str, str]) -> None:
         for field in self.query(Field):
