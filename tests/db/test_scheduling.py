@@ -635,13 +635,20 @@ def test_the_admin_is_told_of_hours_between_the_rows_of_a_new_slot_length(
     db_session: Session, clinic: Clinic
 ) -> None:
     """The three therapists work 07:30–11:30 and 13:30–17:00: on the rows of 15 or 30 minutes,
-    off those of 20 or 60 (07:30 falls inside a row). Hours no longer in force do not count."""
+    off those of 20 or 60 (07:30 falls inside a row). Hours no longer in force, and those of a
+    therapist who left, do not count."""
     ended = add_doctor(db_session, "Hồ Văn Cũ", "musculoskeletal", "old")
+    gone = add_doctor(db_session, "Lý Thị Đi", "musculoskeletal", "gone")
     db_session.execute(
         text("UPDATE weekly_schedule_templates SET start_time = '07:10', valid_to = :gone"
              " WHERE doctor_id = :d"),
         {"d": ended, "gone": MONDAY - timedelta(days=1)},
     )  # fmt: skip
+    for statement in (
+        "UPDATE weekly_schedule_templates SET start_time = '07:10' WHERE doctor_id = :d",
+        "UPDATE doctors SET is_active = false WHERE id = :d",
+    ):
+        db_session.execute(text(statement), {"d": gone})
     found = {}
     for slot in ("15", "20", "30", "60"):
         reference.update_clinic_settings(

@@ -375,17 +375,18 @@ def update_clinic_settings(
 
 
 def therapists_off_the_rows(session: Session, actor: Actor, *, today: date) -> int:
-    """How many therapists have weekly hours, in force from `today` on, that start or end
-    between two rows of the clinic's slot length. The grid draws such a partly open row as
+    """How many active therapists have weekly hours, in force from `today` on, that start or
+    end between two rows of the clinic's slot length. The grid draws such a partly open row as
     unavailable, so the admin is told when a new slot length leaves hours like that."""
     require(actor, Permission.REFERENCE_ADMIN)
     slot = clinic_settings.clinic_info(session).slot_minutes
     return session.execute(
         sql(
-            "SELECT count(DISTINCT doctor_id) FROM weekly_schedule_templates"
-            " WHERE (valid_to IS NULL OR valid_to >= :today)"
-            " AND ((extract(epoch FROM start_time)::int / 60) % :slot <> 0"
-            " OR (extract(epoch FROM end_time)::int / 60) % :slot <> 0)"
+            "SELECT count(DISTINCT t.doctor_id) FROM weekly_schedule_templates t"
+            " JOIN doctors d ON d.id = t.doctor_id AND d.is_active"
+            " WHERE (t.valid_to IS NULL OR t.valid_to >= :today)"
+            " AND ((extract(epoch FROM t.start_time)::int / 60) % :slot <> 0"
+            " OR (extract(epoch FROM t.end_time)::int / 60) % :slot <> 0)"
         ),
         {"today": today, "slot": slot},
     ).scalar_one()
